@@ -1,0 +1,1 @@
+"""The ``perfgate`` command line (typer). The only place that exits the process."""

@@ -1,0 +1,1 @@
+"""The plan: a YAML file turned into typed, validated models (see ``models``)."""

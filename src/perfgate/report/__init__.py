@@ -1,0 +1,1 @@
+"""Deliverables rebuilt from a run's store: summary.json today; HTML, JUnit later."""
