@@ -90,10 +90,6 @@ def execute(
             outcome = runner.run(controller.run())
     with RunReader(outcome.run_dir) as reader:
         summary = build_summary(reader)
-    if outcome.status == "aborted":
-        summary["verdict"] = "ABORTED"
-    elif outcome.status == "interrupted":
-        summary["verdict"] = "INTERRUPTED"
     write_summary(outcome.run_dir, summary)
     return int(VERDICT_EXIT.get(str(summary["verdict"]), ExitCode.FAIL)), summary
 

@@ -22,6 +22,7 @@ from pathlib import Path
 import psutil
 
 from perfgate.controller.abort import AbortController, AbortReason, read_abort_request
+from perfgate.controller.hooks import RunContext, RunHook
 from perfgate.controller.live import LiveStats
 from perfgate.controller.runid import make_run_id
 from perfgate.controller.snapshot import Snapshot
@@ -72,6 +73,7 @@ class Controller:
         *,
         transport: Transport | None = None,
         subscribers: list[Subscriber] | None = None,
+        hooks: list[RunHook] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.config = config
@@ -82,13 +84,32 @@ class Controller:
         self.total_s = self.timeline[-1].end_s if self.timeline else 0.0
         self._transport = transport
         self._subscribers = list(subscribers or [])
+        self.hooks: list[RunHook] = list(hooks or [])
         self._clock = clock
+        self.failure: tuple[str, str] | None = None  # (plateau, reason): ramp discipline
         self.aborts = AbortController()
         self.live = LiveStats()
         self.last_snapshot: Snapshot | None = None
+        self.extras: dict[str, object] = {}
+        self._t0: float | None = None
 
     def subscribe(self, fn: Subscriber) -> None:
         self._subscribers.append(fn)
+
+    def add_hook(self, hook: RunHook) -> None:
+        self.hooks.append(hook)
+
+    async def _call_hooks(self, writer: RunWriter, what: str, *args: object) -> None:
+        for hook in self.hooks:
+            try:
+                await getattr(hook, what)(*args)
+            except Exception as exc:  # a broken hook is evidence, never the end of a run
+                writer.add_event(self._ctx_now(), "hook_error",
+                                 f"{hook.name}.{what} failed: {type(exc).__name__}: {exc}",
+                                 severity="warning")
+
+    def _ctx_now(self) -> float:
+        return self._clock() - self._t0 if self._t0 is not None else 0.0
 
     # -- the run -------------------------------------------------------------------------
 
@@ -109,14 +130,24 @@ class Controller:
         writer.commit()
 
         recorder = Recorder()
-        transport = self._transport or AiohttpTransport(plan.engine.connections)
-        t0 = self._clock()
+        base_transport = self._transport or AiohttpTransport(plan.engine.connections)
+        transport = base_transport
+        for hook in self.hooks:
+            transport = hook.wrap_transport(transport)
+        stop = asyncio.Event()
+        t0 = self._t0 = self._clock()
+        ctx = RunContext(
+            plan=plan, run_id=self.run_id, run_dir=self.run_dir, timeline=self.timeline,
+            time_scale=cfg.time_scale, writer=writer, now=self._ctx_now,
+            abort=lambda reason: self._abort(writer, reason, stop),
+            fail=lambda plateau, why: self._fail(writer, plateau, why, stop),
+            extras=self.extras, headers=dict(cfg.headers))
+        await self._call_hooks(writer, "on_start", ctx)
         shard = build_shard(
             plan, transport=transport, sink=recorder, request_id_prefix=self.run_id,
             static_headers=cfg.headers, time_scale=cfg.time_scale, key_for=_series_key,
             clock=self._clock, t0=t0)
         lag = LoopLagMonitor()
-        stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         self._install_signals(loop, stop, t0)
         proc = psutil.Process()
@@ -137,7 +168,10 @@ class Controller:
                 writer.add_windows(closed)
                 self.live.add(closed)
                 phase = phase_at(self.timeline, now)
+                if current is not None and (phase is None or phase.id != current.id):
+                    await self._call_hooks(writer, "on_phase_end", ctx, current, now)
                 current = self._note_phase(writer, current, phase, now)
+                await self._call_hooks(writer, "on_tick", ctx, now, phase, closed)
                 stats = lag.snapshot_and_reset()
                 lag_p99 = stats.p99_us / 1000 if stats.samples else None
                 inflight = shard.live().inflight
@@ -157,6 +191,8 @@ class Controller:
             if self.aborts.aborted:
                 status = "aborted" if self.aborts.reason and \
                     self.aborts.reason.kind != "signal" else "interrupted"
+            elif self.failure is not None:
+                status = "failed"
         finally:
             await lag.stop()
             if not shard_task.done():
@@ -165,7 +201,7 @@ class Controller:
                     await shard_task
             self._remove_signals(loop)
             if self._transport is None:
-                await transport.close()
+                await base_transport.close()
             end_t = self._clock() - t0
             final = recorder.close_all()
             writer.add_windows(final)
@@ -175,6 +211,10 @@ class Controller:
                     writer.upsert_plateau(ph.id, ph.index, ph.name, ph.rps, ph.start_s,
                                           min(ph.end_s, end_t),
                                           "done" if ph.end_s <= end_t + 1e-6 else "cut")
+            await self._call_hooks(writer, "on_end", ctx, status)
+            if self.failure is not None:
+                writer.set_meta("failed_plateau", self.failure[0])
+                writer.set_meta("reason", self.failure[1])
             reason = self.aborts.reason
             if reason is not None:
                 writer.set_meta("abort", reason.to_dict())
@@ -220,6 +260,14 @@ class Controller:
                              data=reason.evidence)
         stop.set()
 
+    def _fail(self, writer: RunWriter, plateau: str, why: str, stop: asyncio.Event) -> None:
+        """Ramp discipline: a red plateau means no advance; the run ends with FAIL."""
+        if self.failure is None and not self.aborts.aborted:
+            self.failure = (plateau, why)
+            writer.add_event(self._ctx_now(), "fail", f"{plateau} red, not advancing: {why}",
+                             severity="critical", plateau=plateau)
+        stop.set()
+
     def _install_signals(self, loop: asyncio.AbstractEventLoop, stop: asyncio.Event,
                          t0: float) -> None:
         def on_signal(signame: str) -> None:
@@ -252,7 +300,8 @@ class Controller:
             achieved_rps=self.live.recent_send_rate(), inflight=inflight,
             sent=self.live.sent, dropped=self.live.dropped, completed=self.live.completed,
             loop_lag_p99_ms=lag_p99_ms, cpu_percent=cpu,
-            families=self.live.families(phase.id if phase else None), done=done)
+            families=self.live.families(phase.id if phase else None), done=done,
+            extras=dict(self.extras))
         self.last_snapshot = snap
         for fn in self._subscribers:
             fn(snap)

@@ -43,6 +43,7 @@ class Snapshot:
     families: dict[str, FamilyLive] = field(default_factory=dict)
     done: bool = False
     verdict: str | None = None
+    extras: dict[str, Any] = field(default_factory=dict)  # hooks' live state (guards, spend)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -79,7 +79,8 @@ class ParamSpec(StrictModel):
     @model_validator(mode="after")
     def _exactly_one(self) -> ParamSpec:
         # `is not None`, not truthiness: `const: 0` and `const: false` are real values
-        kinds = [k for k in ("int_range", "choice", "words", "const") if getattr(self, k) is not None]
+        kinds = [k for k in ("int_range", "choice", "words", "const")
+                 if getattr(self, k) is not None]
         if self.uuid:
             kinds.append("uuid")
         if len(kinds) != 1:

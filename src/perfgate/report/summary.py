@@ -68,6 +68,24 @@ def _stats(groups: dict[str, Cell], duration: float) -> dict[str, Any]:
     return {name: sli_stats(cell, duration).to_dict() for name, cell in sorted(groups.items())}
 
 
+_STATUS_VERDICT = {"aborted": "ABORTED", "failed": "FAIL", "interrupted": "INTERRUPTED"}
+
+
+def decide_verdict(status: str, any_invalid: bool) -> str:
+    """The call, from how the run ended and whether every plateau was really driven.
+
+    ABORTED (a trigger, the cost cap or the perf lead) and FAIL (a red plateau) stand
+    whatever else; a run that completed is INVALID when any analysed plateau was
+    under-driven, else PASS; a run that never closed its store (crash, SIGKILL) is
+    INCOMPLETE.
+    """
+    if status in _STATUS_VERDICT:
+        return _STATUS_VERDICT[status]
+    if status != "completed":
+        return "INCOMPLETE"
+    return "INVALID" if any_invalid else "PASS"
+
+
 def build_summary(reader: RunReader) -> dict[str, Any]:
     meta = reader.meta()
     rows = reader.plateaus()
@@ -112,9 +130,7 @@ def build_summary(reader: RunReader) -> dict[str, Any]:
         })
     analysed = sum(p["duration_s"] for p in plateaus if not p["warmup"])
     status = reader.status
-    verdict = meta.get("verdict") or ("INVALID" if invalid else None)
-    if verdict is None:
-        verdict = "PASS" if status == "completed" else "INCOMPLETE"
+    verdict = decide_verdict(status, invalid)
     events = [{"t": e.t, "kind": e.kind, "severity": e.severity, "plateau": e.plateau,
                "message": e.message} for e in reader.events()]
     return {
