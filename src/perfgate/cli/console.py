@@ -8,12 +8,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
 from perfgate.controller.snapshot import Snapshot
 from perfgate.plan.durations import format_duration
+
+
+def make_console(*, stderr: bool = False) -> Console:
+    """A console; when output is not a terminal (CI, pipes) use a width tables fit in."""
+    console = Console(stderr=stderr)
+    if not console.is_terminal:
+        console = Console(stderr=stderr, width=160)
+    return console
 
 
 def _ms(v: float | None) -> str:

@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from typer.exceptions import TyperException
 
 from perfgate.cli import plan_cmd
+from perfgate.cli.demo_cmd import DemoFlags, run_demo
 from perfgate.cli.exitcodes import ExitCode
 from perfgate.cli.run_cmd import RunFlags, run_and_report
 from perfgate.controller.abort import request_abort
@@ -43,6 +46,17 @@ def run(
     """Run a plan: staged open-model load, live console, store, summary."""
     code = run_and_report(RunFlags(plan, target, time_scale, out, as_json))
     raise typer.Exit(code)
+
+
+@app.command()
+def demo(
+    full: Annotated[bool, typer.Option("--full", help="Keep the real 90-minute durations")] = False,
+    time_scale: Annotated[float | None, typer.Option(
+        "--time-scale", min=0.0001, help="Override the compression (default 1/30: ~3 min)")] = None,
+    out: OutOpt = Path("runs"),
+) -> None:
+    """The main job: start studyhall + llmsim, run perf-6b time-compressed, print the result."""
+    raise typer.Exit(run_demo(DemoFlags(full, time_scale, out)))
 
 
 @app.command()
@@ -90,5 +104,20 @@ def abort(
     Console().print(f"abort requested: {path}", highlight=False)
 
 
-def main() -> None:
-    app()
+def main(argv: list[str] | None = None) -> None:
+    """Entry point: typed exit codes, including 4 for a usage error (click's would be 2,
+    which is ABORTED here) and 130 for Ctrl-C."""
+    try:
+        code = app(args=argv, standalone_mode=False)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except (typer.Abort, KeyboardInterrupt):
+        sys.exit(ExitCode.INTERRUPTED)
+    except TyperException as exc:  # click's usage errors, vendored by typer
+        show = getattr(exc, "show", None)
+        if callable(show):
+            show()
+        else:
+            print(f"error: {exc}", file=sys.stderr)
+        sys.exit(ExitCode.BAD_INPUT)
+    sys.exit(code if isinstance(code, int) else 0)

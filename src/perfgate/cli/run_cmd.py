@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import asyncio
 import json
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
 from rich.console import Console
 from rich.live import Live
 
-from perfgate.cli.console import plateau_table, render_snapshot, snapshot_line
+from perfgate.cli.console import make_console, plateau_table, render_snapshot, snapshot_line
 from perfgate.cli.exitcodes import VERDICT_EXIT, ExitCode
 from perfgate.cli.plan_cmd import load_or_exit
 from perfgate.controller.runner import Controller, RunConfig
@@ -95,7 +94,7 @@ def execute(
 
 
 def run_and_report(flags: RunFlags) -> int:
-    console, err = Console(), Console(stderr=True)
+    console, err = make_console(), make_console(stderr=True)
     try:
         plan = load_or_exit(flags.plan, err)
         plan, config = resolve_or_exit(plan, flags.target, err)
@@ -103,7 +102,7 @@ def run_and_report(flags: RunFlags) -> int:
         return int(exc.code)
     config.out_dir = flags.out
     config.time_scale = flags.time_scale
-    out = Console(file=sys.stderr) if flags.as_json else console
+    out = err if flags.as_json else console
     code, summary = execute(config, console=out)
     out.print(plateau_table(summary))
     out.print(f"verdict {summary['verdict']}; files in {Path(flags.out) / str(summary['run_id'])}",

@@ -1,0 +1,5 @@
+import sys
+
+from studyhall.cli import main
+
+sys.exit(main())

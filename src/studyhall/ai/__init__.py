@@ -1,0 +1,2 @@
+"""AI path: provider client (official openai SDK), key failover, circuit breaker,
+fallbacks (cache, extractive) and pricing."""
