@@ -18,7 +18,7 @@ demo: $(STAMP)
 	$(VENV)/bin/perfgate demo $(ARGS)
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff check .
 	$(VENV)/bin/mypy
 
 test: lint
