@@ -14,6 +14,7 @@ for a stream, its time to first byte).
 
 from __future__ import annotations
 
+import time
 import uuid
 from collections.abc import Callable
 
@@ -71,9 +72,8 @@ async def _validation_error(request: Request, exc: Exception) -> JSONResponse:
     first = exc.errors()[0] if exc.errors() else {"loc": (), "msg": "invalid request"}
     loc = [str(p) for p in first.get("loc", ()) if p != "body"]
     param = ".".join(loc) or None
-    return errors.render(
-        errors.bad_request(f"Invalid value for '{param}': {first.get('msg')}.", param=param)
-    )
+    where = f"Invalid value for '{param}'" if param else "Invalid request body"
+    return errors.render(errors.bad_request(f"{where}: {first.get('msg')}.", param=param))
 
 
 def create_app(
@@ -85,11 +85,11 @@ def create_app(
     """A new simulator app. ``clock`` (monotonic seconds, drives rate-limit windows and
     latency deadlines) and ``wall_clock`` (unix seconds, ledger timestamps) are for tests."""
     cfg = config if config is not None else SimConfig()
-    sim = Simulator(cfg)
-    if clock is not None:
-        sim.clock = clock
-    if wall_clock is not None:
-        sim.wall_clock = wall_clock
+    sim = Simulator(
+        cfg,
+        clock=clock if clock is not None else time.monotonic,
+        wall_clock=wall_clock if wall_clock is not None else time.time,
+    )
 
     app = FastAPI(
         title="llmsim",

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 from llmsim import textgen, tokens
 
 
@@ -20,7 +22,7 @@ def test_prompt_tokens_counts_framing_per_message_and_reply_priming() -> None:
 
 
 def test_prompt_tokens_name_parts_and_empty_content() -> None:
-    messages = [
+    messages: list[dict[str, Any]] = [
         {"role": "user", "name": "ab", "content": None},  # 3 + 1 + 1
         {
             "role": "user",

@@ -40,9 +40,11 @@ class DemoFlags:
     out: Path
 
 
-def start_reference_system(group: ServiceGroup, work: Path, token: str, admin_token: str
-                           ) -> tuple[str, str]:
-    """Start llmsim and studyhall; return (studyhall URL, llmsim URL)."""
+def start_reference_system(group: ServiceGroup, work: Path, token: str, admin_token: str,
+                           database_url: str | None = None) -> tuple[str, str]:
+    """Start llmsim and studyhall (SQLite in ``work`` unless ``database_url``); return
+    (studyhall URL, llmsim URL)."""
+    database_url = database_url or f"sqlite+aiosqlite:///{work / 'studyhall.db'}"
     llm_port, app_port = free_port(), free_port()
     llm_url = f"http://127.0.0.1:{llm_port}"
     group.start(Service(
@@ -55,7 +57,7 @@ def start_reference_system(group: ServiceGroup, work: Path, token: str, admin_to
     group.start(Service(
         "studyhall",
         [sys.executable, "-m", "studyhall", "serve", "--host", "127.0.0.1", "--port",
-         str(app_port), "--database-url", f"sqlite+aiosqlite:///{work / 'studyhall.db'}",
+         str(app_port), "--database-url", database_url,
          "--seed-if-empty", "--provider-base-url", f"{llm_url}/v1",
          "--billing-ledger", str(work / "billing-ledger.jsonl"), "--log-level", "warning"],
         health_url=f"{app_url}/healthz", log_path=work / "studyhall.log",
