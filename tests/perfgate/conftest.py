@@ -108,9 +108,9 @@ mix:
     weight: 70
     endpoints:
       - {{name: item, path: "/items/{{item_id}}", weight: 8}}
-      - {{name: unauthorised, path: /private, weight: 1,
+      - {{name: unauthorised, path: /private, weight: 1, expect: [401],
           headers: {{Authorization: "Bearer wrong"}}}}
-      - {{name: broken, path: /fail, weight: 1}}
+      - {{name: broken, path: /fail, weight: 1, expect: [503]}}
   gen:
     family: ai
     weight: 30
@@ -124,6 +124,9 @@ params:
   words: {{words: {{min: 3, max: 6}}}}
 engine:
   connections: 32
+# preflight: a short generator self-test whose lag limit tolerates a loaded test machine
+# (the self-test's own rule is tested in tests/perfgate/preflight)
+preflight: {{capacity_duration: 0.5s, max_loop_lag_ms: 1000}}
 """
 
 

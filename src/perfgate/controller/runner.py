@@ -31,6 +31,7 @@ from perfgate.engine.client import AiohttpTransport, Transport
 from perfgate.engine.looplag import LoopLagMonitor
 from perfgate.engine.mix import EndpointRef
 from perfgate.engine.timeline import Phase, build_timeline, phase_at
+from perfgate.metrics import histogram as hist
 from perfgate.metrics.recorder import Recorder
 from perfgate.metrics.window import SeriesKey
 from perfgate.plan.models import Plan
@@ -60,6 +61,15 @@ class RunOutcome:
 
 def _series_key(plateau_id: str, ref: EndpointRef) -> SeriesKey:
     return SeriesKey(plateau_id, ref.family, ref.mix_class, ref.name)
+
+
+def _lag_histogram(values_us: tuple[int, ...]) -> bytes | None:
+    if not values_us:
+        return None
+    h = hist.new_histogram()
+    for v in values_us:
+        hist.record(h, v)
+    return hist.encode(h)
 
 
 def _now_iso() -> str:
@@ -163,6 +173,9 @@ class Controller:
             while True:
                 delay = t0 + next_tick * cfg.tick_s - self._clock()
                 done, _ = await asyncio.wait({shard_task}, timeout=max(0.0, delay))
+                early = t0 + next_tick * cfg.tick_s - self._clock()
+                if not done and early > 0:  # timers may fire a hair early: never close a
+                    await asyncio.sleep(early)  # second that is still in progress
                 now = self._clock() - t0
                 closed = recorder.close_before(int(now // cfg.tick_s))
                 writer.add_windows(closed)
@@ -180,7 +193,8 @@ class Controller:
                     second=next_tick - 1, loop_lag_p99_us=stats.p99_us if stats.samples else None,
                     loop_lag_max_us=stats.max_us if stats.samples else None,
                     cpu_percent=cpu, rss_bytes=proc.memory_info().rss,
-                    inflight=inflight, target_rps=phase.rps if phase else 0.0)
+                    inflight=inflight, target_rps=phase.rps if phase else 0.0,
+                    loop_lag_hist=_lag_histogram(stats.values_us))
                 self._poll_abort(writer, now, phase, stop)
                 self._publish(now, phase, inflight, lag_p99, cpu, done=False)
                 writer.commit()

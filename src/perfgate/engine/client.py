@@ -1,7 +1,11 @@
 """The HTTP seam: a ``Transport`` sends one ``PreparedRequest`` and returns its ``Response``.
 
 ``AiohttpTransport`` is the real one (one keep-alive pool); ``MockTransport(handler)``
-answers in-process, so the dispatcher is tested without sockets.
+answers in-process, so the dispatcher is tested without sockets. A transport may also be
+a ``CallbackTransport``: ``send(req, timeout_s, done)`` starts the request and returns at
+once, and ``done(response, None)`` or ``done(None, error)`` is called later from the
+event loop. The dispatcher then needs no task per request (``RawHttpTransport`` in
+``perfgate.engine.rawhttp`` is one).
 
 A request that gets no HTTP response raises a ``TransportError``, whose ``outcome``
 says how it is counted::
@@ -16,7 +20,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass
-from typing import ClassVar, Protocol
+from typing import ClassVar, Protocol, runtime_checkable
 
 import aiohttp
 from yarl import URL
@@ -58,6 +62,16 @@ class Transport(Protocol):
     async def request(self, req: PreparedRequest, timeout_s: float) -> Response: ...
 
     async def close(self) -> None: ...
+
+
+Done = Callable[[Response | None, BaseException | None], None]
+
+
+@runtime_checkable
+class CallbackTransport(Transport, Protocol):
+    def send(self, req: PreparedRequest, timeout_s: float, done: Done) -> None:
+        """Start ``req``; ``done`` is called exactly once, later, from the event loop."""
+        ...
 
 
 Handler = Callable[[PreparedRequest], Awaitable[Response]]

@@ -20,6 +20,7 @@ class LagStats:
     p99_us: int
     max_us: int
     samples: int
+    values_us: tuple[int, ...] = ()  # the window's samples, sorted (for exact merges)
 
 
 def p99(sorted_us: list[int]) -> int:
@@ -68,4 +69,5 @@ class LoopLagMonitor:
     def snapshot_and_reset(self) -> LagStats:
         samples, self._samples = self._samples, []
         samples.sort()
-        return LagStats(p99(samples), samples[-1] if samples else 0, len(samples))
+        return LagStats(p99(samples), samples[-1] if samples else 0, len(samples),
+                        tuple(samples))

@@ -39,21 +39,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 from collections import deque
 from collections.abc import Callable, Iterator, Mapping
-from typing import Final, cast
+from typing import Final, Literal, cast
 
 from perfgate import __version__
 from perfgate.engine.client import (
     AiohttpTransport,
     PreparedRequest,
     Response,
+    Transport,
     TransportConnectError,
     TransportError,
     TransportTimeout,
 )
 
-__all__ = ["RawHeaders", "RawHttpTransport"]
+__all__ = ["RawHeaders", "RawHttpTransport", "transport_for"]
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +69,7 @@ _STREAM_BUFFER: Final = 64 * 1024
 _IN_PLACE_MAX: Final = 1024 * 1024  # larger known-length bodies are copied out as they come
 _IDEMPOTENT: Final = frozenset({"GET", "HEAD", "PUT", "DELETE", "OPTIONS", "TRACE"})
 _BODY_METHODS: Final = frozenset({"POST", "PUT", "PATCH"})
+_HAS_HOST, _HAS_USER_AGENT, _HAS_LENGTH = 1, 2, 4
 
 # parser states
 _IDLE, _HEAD, _BODY, _CHUNK_SIZE, _CHUNK_DATA, _CHUNK_END, _TRAILERS, _UNTIL_EOF = range(8)
@@ -81,8 +84,8 @@ class RawHeaders(Mapping[str, str]):
 
     __slots__ = ("_fields", "_raw")
 
-    def __init__(self, raw: bytes) -> None:
-        self._raw = raw  # the lines after the status line, CRLF-separated
+    def __init__(self, raw: bytes | bytearray) -> None:
+        self._raw = raw  # the response head: status line, then CRLF-separated fields
         self._fields: dict[str, tuple[str, str]] | None = None
 
     def _parsed(self) -> dict[str, tuple[str, str]]:
@@ -90,7 +93,7 @@ class RawHeaders(Mapping[str, str]):
         if fields is None:
             fields = self._fields = {}
             last = ""
-            for line in self._raw.decode("latin-1").split("\r\n"):
+            for line in self._raw.decode("latin-1").split("\r\n")[1:]:
                 if line[:1] in (" ", "\t") and last:  # obsolete line folding
                     name, value = fields[last]
                     fields[last] = (name, f"{value} {line.strip()}")
@@ -137,6 +140,12 @@ class _Exchange:
 
 def _split_url(url: str) -> tuple[str, str]:
     """``http://netloc/path?q`` -> ``(netloc, "/path?q")``; ValueError when not http."""
+    if url.startswith("http://"):  # the usual shape, quickly
+        slash = url.find("/", 7)
+        if slash > 7:
+            netloc = url[7:slash]
+            if "?" not in netloc and "@" not in netloc and "#" not in url:
+                return netloc, url[slash:]
     if url[:7].lower() != "http://":
         raise ValueError(f"not an http:// URL: {url!r}")
     slash = url.find("/", 7)
@@ -165,8 +174,8 @@ def _host_port(netloc: str) -> tuple[str, int]:
     return netloc, 80
 
 
-class _Conn(asyncio.BufferedProtocol):
-    """One keep-alive socket and its response parser."""
+class _Conn(asyncio.BaseProtocol):
+    """One keep-alive socket and its response parser (the two protocol flavours below)."""
 
     __slots__ = ("_transport", "body", "buf", "closed", "end", "ex", "got_bytes", "head",
                  "idle_since", "keep", "pool", "remaining", "reused", "scan", "start",
@@ -184,7 +193,7 @@ class _Conn(asyncio.BufferedProtocol):
         self.got_bytes = False
         self.idle_since = 0.0
         self.status = 0
-        self.head = b""
+        self.head: bytes | bytearray = b""
         self.keep = True
         self.remaining = 0
         self.body: bytearray | None = None
@@ -194,20 +203,45 @@ class _Conn(asyncio.BufferedProtocol):
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         self._transport = cast(asyncio.Transport, transport)  # uvloop's is not a subclass
 
-    def get_buffer(self, sizehint: int) -> memoryview:
-        buf, end = self.buf, self.end
-        if len(buf) - end < _MIN_FREE or (
-                self.start == end and self.state <= _HEAD and len(buf) > BUFFER_SIZE):
-            self._make_room()
-            buf, end = self.buf, self.end
-        return memoryview(buf)[end:]
+    def _fast(self, data: bytes | bytearray, end: int) -> bool:
+        """The fast path: ``data[:end]`` is one whole HTTP/1.1 2xx answer with a
+        Content-Length and nothing after it (the common case). Answer it and return True;
+        return False (having changed nothing) for anything else."""
+        i = data.find(b"\r\n\r\n", 0, end)
+        if i < 0 or not data.startswith(b"HTTP/1.1 2") or data[12:13] != b" ":
+            return False
+        head = data[:i]
+        low = head.lower()
+        j = low.find(b"\r\ncontent-length:")
+        if j < 0 or b"\r\ntransfer-encoding:" in low:
+            return False
+        k = low.find(b"\r\n", j + 17)
+        try:
+            length = int(low[j + 17:k if k > 0 else i])
+        except ValueError:
+            return False
+        status = int(head[9:12])
+        ex = self.ex
+        if i + 4 + length != end or status == 204 or ex is None or ex.head_only:
+            return False
+        c = low.find(b"\r\nconnection:")
+        if c > 0:
+            k = low.find(b"\r\n", c + 13)
+            keep = b"close" not in low[c + 13:k if k > 0 else i]
+        else:
+            keep = True
+        self.start = self.end = self.scan = 0
+        self.ex = None
+        response = Response(status, RawHeaders(head), bytes(data[i + 4:end]))
+        if keep and not self.closed:
+            self.reused = True
+            self.pool.release(self)
+        else:
+            self.close()
+        self.pool.owner.finish(ex, response, None)
+        return True
 
-    def buffer_updated(self, nbytes: int) -> None:
-        self.end += nbytes
-        if self.ex is None:  # nothing asked: a stray byte (or a 408) on an idle socket
-            self.abort()
-            return
-        self.got_bytes = True
+    def _received(self) -> None:
         try:
             self._parse()
         except (ValueError, IndexError) as exc:
@@ -236,12 +270,15 @@ class _Conn(asyncio.BufferedProtocol):
 
     def begin(self, ex: _Exchange) -> None:
         transport = self._transport
-        if transport is None or transport.is_closing():
-            self.pool.owner.finish(ex, None, TransportConnectError("socket closing"))
+        if transport is None or transport.is_closing():  # the server is closing it: another
+            self.pool.submit(ex)
             return
         self.ex = ex
         self.state = _HEAD
         self.got_bytes = False
+        pool = self.pool
+        if ex.deadline < pool.next_expiry:
+            pool.next_expiry = ex.deadline
         transport.write(ex.data)
 
     def abort(self) -> None:
@@ -259,12 +296,12 @@ class _Conn(asyncio.BufferedProtocol):
         if ex is not None:
             self.pool.owner.finish(ex, None, error)
 
-    def _make_room(self) -> None:
-        """Compact, grow or shrink the read buffer. Called from ``get_buffer`` only, when
-        no view of the buffer is lent out to the event loop."""
+    def _make_room(self, need: int = _MIN_FREE) -> None:
+        """Compact, grow or shrink the read buffer so that ``need`` bytes fit after the
+        data. Never called while a view of the buffer is lent out to the event loop."""
         start, end, buf = self.start, self.end, self.buf
         used = end - start
-        want = used + _MIN_FREE
+        want = used + max(need, _MIN_FREE)
         if self.state == _BODY and self.body is None:  # a known-length body, in place
             want = max(want, self.remaining + _MIN_FREE)
         elif self.state > _HEAD:  # streaming a body: read in bigger steps
@@ -373,7 +410,7 @@ class _Conn(asyncio.BufferedProtocol):
             raise ValueError(f"bad status line {line[:40]!r}")
         status = int(line[9:12])
         self.status = status
-        self.head = b"" if eol < 0 else head[eol + 2:]
+        self.head = head
         ex = self.ex
         assert ex is not None
         if 100 <= status < 200 and status != 101:  # interim: the real answer follows
@@ -429,6 +466,53 @@ class _Conn(asyncio.BufferedProtocol):
         self.pool.owner.finish(ex, response, None)
 
 
+class _BufferedConn(_Conn, asyncio.BufferedProtocol):
+    """For the asyncio loop: it ``recv_into``s our buffer (a plain Protocol would get a
+    fresh 256 KiB bytes per read)."""
+
+    __slots__ = ()
+
+    def get_buffer(self, sizehint: int) -> memoryview:
+        buf, end = self.buf, self.end
+        if len(buf) - end < _MIN_FREE or (
+                self.start == end and self.state <= _HEAD and len(buf) > BUFFER_SIZE):
+            self._make_room()
+            buf, end = self.buf, self.end
+        return memoryview(buf)[end:]
+
+    def buffer_updated(self, nbytes: int) -> None:
+        end = self.end = self.end + nbytes
+        if self.ex is None:  # nothing asked: a stray byte (or a 408) on an idle socket
+            self.abort()
+            return
+        self.got_bytes = True
+        if self.state == _HEAD and self.start == 0 and self._fast(self.buf, end):
+            return
+        self._received()
+
+
+class _StreamConn(_Conn, asyncio.Protocol):
+    """For uvloop, which hands over each read as an exact-size bytes cheaply: the usual
+    answer is parsed straight from it, without a copy into the buffer."""
+
+    __slots__ = ()
+
+    def data_received(self, data: bytes) -> None:
+        if self.ex is None:
+            self.abort()
+            return
+        self.got_bytes = True
+        n = len(data)
+        if self.state == _HEAD and self.start == self.end and self._fast(data, n):
+            return
+        if len(self.buf) - self.end < n or (
+                self.start == self.end and self.state <= _HEAD and len(self.buf) > BUFFER_SIZE):
+            self._make_room(n)
+        self.buf[self.end:self.end + n] = data
+        self.end += n
+        self._received()
+
+
 def _field(low_head: bytes, name: bytes) -> bytes | None:
     """The value of a header in a lower-cased head (first occurrence), or None."""
     i = low_head.find(name)
@@ -442,8 +526,8 @@ def _field(low_head: bytes, name: bytes) -> bytes | None:
 class _Pool:
     """The sockets to one ``host:port``: idle (LIFO), busy, connecting, and the queue."""
 
-    __slots__ = ("conns", "count", "host", "idle", "limit", "owner", "port", "tasks",
-                 "waiters")
+    __slots__ = ("conns", "count", "host", "idle", "limit", "next_expiry", "owner", "port",
+                 "tasks", "waiters")
 
     def __init__(self, owner: RawHttpTransport, netloc: str, limit: int) -> None:
         self.owner = owner
@@ -454,6 +538,7 @@ class _Pool:
         self.idle: list[_Conn] = []
         self.waiters: deque[_Exchange] = deque()
         self.tasks: set[asyncio.Task[None]] = set()
+        self.next_expiry = math.inf  # no pending deadline is earlier than this
 
     def submit(self, ex: _Exchange) -> None:
         idle = self.idle
@@ -469,6 +554,8 @@ class _Pool:
         if self.count < self.limit:
             self._connect(ex)
         else:
+            if ex.deadline < self.next_expiry:
+                self.next_expiry = ex.deadline
             self.waiters.append(ex)
 
     def release(self, conn: _Conn) -> None:
@@ -508,7 +595,7 @@ class _Pool:
         owner = self.owner
         try:
             async with asyncio.timeout_at(ex.deadline):
-                _, conn = await loop.create_connection(lambda: _Conn(self), self.host,
+                _, conn = await loop.create_connection(owner.protocol(self), self.host,
                                                        self.port)
         except TimeoutError:
             self.count -= 1
@@ -521,8 +608,9 @@ class _Pool:
                 f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__))
             self._kick()
             return
-        except BaseException:
+        except BaseException:  # cancelled: the transport is closing
             self.count -= 1
+            owner.finish(ex, None, TransportError("transport closed while connecting"))
             raise
         if conn.closed:  # lost before we got here: its slot is still ours
             self.count -= 1
@@ -536,18 +624,25 @@ class _Pool:
             conn.begin(ex)
 
     def expire(self, now: float) -> None:
+        """Time out what is due. Scans only when the earliest deadline may have passed."""
+        if now < self.next_expiry:
+            return
         owner = self.owner
-        for conn in [c for c in self.conns if c.ex is not None and c.ex.deadline <= now]:
+        busy = [c for c in self.conns if c.ex is not None]
+        for conn in busy:
             ex = conn.ex
-            assert ex is not None
-            conn.abort()  # its answer, if it ever comes, must not be read as the next one
-            owner.finish(ex, None, TransportTimeout("no response in time"))
+            if ex is not None and ex.deadline <= now:
+                conn.abort()  # its answer, if it ever comes, must not be read as the next one
+                owner.finish(ex, None, TransportTimeout("no response in time"))
         waiters = self.waiters
-        if waiters and any(ex.deadline <= now or ex.finished for ex in waiters):
+        if waiters:
             self.waiters = deque(ex for ex in waiters if ex.deadline > now and not ex.finished)
             for ex in waiters:
                 if ex.deadline <= now:
                     owner.finish(ex, None, TransportTimeout("no free connection in time"))
+        deadlines = [c.ex.deadline for c in busy if c.ex is not None]
+        deadlines += [ex.deadline for ex in self.waiters]
+        self.next_expiry = min(deadlines, default=math.inf)
 
     async def close(self) -> None:
         for task in list(self.tasks):
@@ -569,16 +664,24 @@ class _Pool:
 class RawHttpTransport:
     """Keep-alive HTTP/1.1 over raw sockets: ``connections`` sockets per ``host:port``.
 
-    ``keepalive_s``: an idle socket older than this is closed instead of reused.
+    ``keepalive_s``: a socket idle for longer is closed instead of reused. The default (4 s)
+    is below the usual server keep-alive timeouts (uvicorn and node 5 s, nginx 75 s), so a
+    socket the server is about to close is not picked.
     ``timer_resolution_s``: how often timeouts are checked (see the module docstring).
+    ``reader``: ``buffered`` (an ``asyncio.BufferedProtocol``: best on the asyncio loop),
+    ``stream`` (an ``asyncio.Protocol``: best on uvloop) or ``auto`` (by the loop).
     """
 
-    def __init__(self, connections: int, *, keepalive_s: float = 30.0,
-                 timer_resolution_s: float = 0.01) -> None:
+    def __init__(self, connections: int, *, keepalive_s: float = 4.0,
+                 timer_resolution_s: float = 0.01,
+                 reader: Literal["auto", "buffered", "stream"] = "auto") -> None:
         if connections < 1:
             raise ValueError("connections must be >= 1")
         if not timer_resolution_s > 0:
             raise ValueError("timer_resolution_s must be > 0")
+        if reader not in ("auto", "buffered", "stream"):
+            raise ValueError(f"unknown reader {reader!r}")
+        self._reader = reader
         self._connections = connections
         self.keepalive_s = keepalive_s
         self._resolution = timer_resolution_s
@@ -588,7 +691,8 @@ class RawHttpTransport:
         self._pending = 0
         self._fallback: AiohttpTransport | None = None
         self._fallback_tasks: set[asyncio.Task[None]] = set()
-        self._user_agent = f"perfgate/{__version__}"
+        self._user_agent_line = f"User-Agent: perfgate/{__version__}\r\n"
+        self._present: dict[tuple[str, ...], int] = {}
 
     # -- the Transport protocol -----------------------------------------------------------
 
@@ -633,6 +737,7 @@ class RawHttpTransport:
             await pool.close()
         if pools:
             await asyncio.sleep(0)  # let the aborted sockets' connection_lost run
+        self._loop = None  # the next request binds to its own loop
         for task in list(self._fallback_tasks):
             task.cancel()
         if self._fallback_tasks:
@@ -655,37 +760,60 @@ class RawHttpTransport:
         loop = self._loop = asyncio.get_running_loop()
         return loop
 
+    def protocol(self, pool: _Pool) -> Callable[[], _Conn]:
+        reader = self._reader
+        if reader == "auto":
+            reader = "stream" if type(self._loop).__module__.startswith("uvloop") else "buffered"
+        cls = _StreamConn if reader == "stream" else _BufferedConn
+        return lambda: cls(pool)
+
     def now(self) -> float:
         assert self._loop is not None
         return self._loop.time()
 
     def _exchange(self, req: PreparedRequest, timeout_s: float,
                   loop: asyncio.AbstractEventLoop) -> tuple[str, _Exchange]:
+        """The request's bytes, in an exchange; TransportError when they cannot be made."""
         try:
             netloc, target = _split_url(req.url)
         except ValueError as exc:
             raise TransportError(str(exc)) from exc
-        method = req.method
-        lines = [f"{k}: {v}\r\n" for k, v in req.headers.items()]
-        low = "\n" + "".join(lines).lower()
-        if "\nhost:" not in low:
-            lines.append(f"Host: {netloc}\r\n")
-        if "\nuser-agent:" not in low:
-            lines.append(f"User-Agent: {self._user_agent}\r\n")
-        body = req.body
-        if "\ncontent-length:" not in low and (body is not None or method in _BODY_METHODS):
-            lines.append(f"Content-Length: {len(body) if body is not None else 0}\r\n")
-        head = f"{method} {target} HTTP/1.1\r\n{''.join(lines)}\r\n"
-        n_lines = len(lines) + 2
-        if head.count("\n") != n_lines or head.count("\r") != n_lines:
-            raise TransportError("CR or LF inside the request line or a header")
+        method, headers, body = req.method, req.headers, req.body
+        keys = tuple(headers)
+        present = self._present.get(keys)
+        if present is None:
+            present = self._learn(keys)
+        extra = "" if present & _HAS_HOST else f"Host: {netloc}\r\n"
+        if not present & _HAS_USER_AGENT:
+            extra += self._user_agent_line
+        if not present & _HAS_LENGTH and (body is not None or method in _BODY_METHODS):
+            extra += f"Content-Length: {len(body) if body is not None else 0}\r\n"
         try:
+            if headers:
+                block = "\r\n".join(map(": ".join, headers.items()))
+                head = f"{method} {target} HTTP/1.1\r\n{block}\r\n{extra}\r\n"
+            else:
+                head = f"{method} {target} HTTP/1.1\r\n{extra}\r\n"
             data = head.encode()
-        except UnicodeEncodeError as exc:
-            raise TransportError(f"request head not encodable: {exc}") from exc
+        except (TypeError, UnicodeEncodeError) as exc:
+            raise TransportError(f"request head cannot be sent: {exc}") from exc
+        # one CRLF per line and no other CR or LF: nothing smuggled in a header
+        lines = 2 + len(keys) + extra.count("\n")
+        if head.count("\n") != lines or head.count("\r") != lines:
+            raise TransportError("CR or LF inside the request line or a header")
         if body:
             data += body
         return netloc, _Exchange(data, loop.time(), timeout_s, method)
+
+    def _learn(self, keys: tuple[str, ...]) -> int:
+        """Which of Host, User-Agent, Content-Length a header set has (cached per key set)."""
+        lower = {k.lower() for k in keys}
+        present = ((_HAS_HOST if "host" in lower else 0)
+                   | (_HAS_USER_AGENT if "user-agent" in lower else 0)
+                   | (_HAS_LENGTH if "content-length" in lower else 0))
+        if len(self._present) < 1024:
+            self._present[keys] = present
+        return present
 
     def _submit(self, netloc: str, ex: _Exchange) -> None:
         pool = self._pools.get(netloc)
@@ -758,3 +886,16 @@ class RawHttpTransport:
 
 def _ignore(response: Response | None, error: BaseException | None) -> None:
     return None
+
+
+def transport_for(client: str, connections: int, base_url: str = "") -> Transport:
+    """The transport a plan's ``engine.client`` asks for. ``raw`` against an https base URL
+    is an ``AiohttpTransport`` (logged at WARNING): RawHttpTransport speaks plain http."""
+    if client == "aiohttp":
+        return AiohttpTransport(connections)
+    if client != "raw":
+        raise ValueError(f"unknown engine.client {client!r}: use raw or aiohttp")
+    if base_url[:8].lower() == "https://":
+        log.warning("engine.client is raw but the target is https: using aiohttp")
+        return AiohttpTransport(connections)
+    return RawHttpTransport(connections)

@@ -23,6 +23,8 @@ TRACEPARENT_HEADER = "traceparent"
 REQUEST_ID_HEADER = "X-Request-ID"
 
 _MASK64 = (1 << 64) - 1
+_ZERO_TRACE = "0" * 32
+_ZERO_PARENT = "0" * 16
 
 
 class Tagger:
@@ -52,12 +54,15 @@ class Tagger:
     def apply(self, headers: dict[str, str], plateau_id: str) -> str:
         """Add the tags to ``headers`` in place; return the request id."""
         headers.update(self._constant.get(plateau_id) or self._for_plateau(plateau_id))
-        self._counter += 1
-        request_id = f"{self._prefix}{self._counter:x}"
+        self._counter = counter = self._counter + 1
+        request_id = f"{self._prefix}{counter:x}"
         headers[REQUEST_ID_HEADER] = request_id
-        bits = self._bits(192)
-        headers[TRACEPARENT_HEADER] = (
-            f"00-{(bits >> 64) or 1:032x}-{(bits & _MASK64) or 1:016x}-01")
+        # trace id (32 hex digits), then parent id (16); to_bytes().hex() is the fast way
+        ids = self._bits(192).to_bytes(24, "big").hex()
+        if ids.startswith(_ZERO_TRACE) or ids.endswith(_ZERO_PARENT):  # ~never: 2**-64
+            bits = int(ids, 16)
+            ids = f"{(bits >> 64) or 1:032x}{(bits & _MASK64) or 1:016x}"
+        headers[TRACEPARENT_HEADER] = f"00-{ids[:32]}-{ids[32:]}-01"
         return request_id
 
     @property

@@ -13,7 +13,20 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
+from perfgate.capture.spec import CaptureSpec
+from perfgate.chaos.spec import ChaosSpec
+from perfgate.guards.spec import (
+    BudgetSpec,
+    CriterionSpec,
+    MetricsEndpointSpec,
+    TriggersSpec,
+    WarRoomSpec,
+)
 from perfgate.plan.durations import Duration
+from perfgate.preflight.spec import PreflightSpec, VendorSpec
+from perfgate.report.spec import CapacitySpec, SeverityPolicySpec, SoakSpec
+from perfgate.stability.spec import StabilitySpec
+from perfgate.telemetry.spec import TelemetrySpec
 
 HttpMethod = Literal["GET", "POST", "PUT", "PATCH", "DELETE", "HEAD"]
 
@@ -122,6 +135,10 @@ class EngineSpec(StrictModel):
     max_inflight: int = Field(default=2000, ge=1, description="Arrivals beyond this are dropped")
     connections: int = Field(default=256, ge=1, description="Keep-alive connection pool size")
     loop: Literal["auto", "asyncio", "uvloop"] = "auto"
+    client: Literal["aiohttp", "raw"] = Field(
+        default="raw",
+        description="HTTP client: 'raw' (perfgate's HTTP/1.1 keep-alive client, several times "
+                    "aiohttp's rate per core; https falls back to aiohttp) or 'aiohttp'")
 
 
 class Plan(StrictModel):
@@ -135,3 +152,28 @@ class Plan(StrictModel):
     mix: dict[str, MixClassSpec] = Field(min_length=1)
     params: dict[str, ParamSpec] = Field(default_factory=dict)
     engine: EngineSpec = Field(default_factory=EngineSpec)
+    # guardrails (perfgate.guards, perfgate.telemetry): all optional
+    telemetry: TelemetrySpec | None = Field(default=None, description="Signals from the target")
+    criteria: list[CriterionSpec] = Field(default_factory=list,
+                                          description="Pass criteria, judged per plateau")
+    triggers: TriggersSpec = Field(default_factory=TriggersSpec, description="Abort rules")
+    budget: BudgetSpec | None = Field(default=None, description="AI cost cap and price table")
+    war_room: WarRoomSpec | None = Field(default=None, description="Owner, roster, webhooks")
+    metrics_endpoint: MetricsEndpointSpec = Field(default_factory=MetricsEndpointSpec,
+                                                  description="perfgate's own /metrics")
+    # deliverables (perfgate.capture, perfgate.report): all optional
+    captures: list[CaptureSpec] = Field(default_factory=list,
+                                        description="Profiles/traces/snapshots per plateau")
+    severity_policy: SeverityPolicySpec = Field(default_factory=SeverityPolicySpec,
+                                                description="Hotspot severity -> ETA")
+    capacity: CapacitySpec | None = Field(default=None,
+                                          description="Cohort, growth and pricing inputs")
+    soak: SoakSpec = Field(default_factory=SoakSpec, description="The follow-up soak (perf-7a)")
+    # pre-run checks, chaos probe, stability (perfgate.preflight, .chaos, .stability)
+    preflight: PreflightSpec = Field(default_factory=PreflightSpec,
+                                     description="Pre-run checklist settings, confirmations")
+    vendor: VendorSpec | None = Field(default=None,
+                                      description="AI provider keys (env names), projects, limits")
+    chaos: ChaosSpec | None = Field(default=None, description="Faults injected at a plateau")
+    stability: StabilitySpec = Field(default_factory=StabilitySpec,
+                                     description="Leak, GC-pause and error-cascade rules")

@@ -15,7 +15,7 @@ from types import TracebackType
 from typing import Any
 
 from perfgate.metrics.window import RECORD_FIELDS, Cell, SeriesKey, Window
-from perfgate.store.schema import WINDOW_COLUMNS
+from perfgate.store.schema import CRITERIA_COLUMNS, LEDGER_COLUMNS, WINDOW_COLUMNS
 from perfgate.store.writer import DB_NAME, HLOG_NAME, PLAN_NAME
 
 __all__ = ["EventRow", "GeneratorRow", "PlateauRow", "RunReader", "SampleRow", "StoreError"]
@@ -58,6 +58,7 @@ class GeneratorRow:
     rss_bytes: int | None
     inflight: int
     target_rps: float
+    loop_lag_hist: bytes | None = None
 
 
 @dataclass(frozen=True)
@@ -136,12 +137,16 @@ class RunReader:
             cell = Cell.from_record(dict(zip(RECORD_FIELDS, row[5:], strict=True)))
             yield Window(row[0], SeriesKey(*row[1:5]), cell)
 
-    def events(self, kind: str | None = None) -> list[EventRow]:
-        sql = "SELECT id, t, wall, kind, severity, plateau, message, data FROM events"
-        args: tuple[str, ...] = ()
+    def events(self, kind: str | None = None, *, after: int | None = None) -> list[EventRow]:
+        """Events in order; ``after``: only those with a larger id (tailing a live run)."""
+        sql = "SELECT id, t, wall, kind, severity, plateau, message, data FROM events WHERE 1 = 1"
+        args: list[str | int] = []
         if kind is not None:
-            sql += " WHERE kind = ?"
-            args = (kind,)
+            sql += " AND kind = ?"
+            args.append(kind)
+        if after is not None:
+            sql += " AND id > ?"
+            args.append(after)
         rows = self._conn.execute(sql + " ORDER BY id", args)
         return [EventRow(a, b, c, d, e, f, g, _loads(data)) for a, b, c, d, e, f, g, data in rows]
 
@@ -160,6 +165,25 @@ class RunReader:
             args.append(name)
         rows = self._conn.execute(sql + " ORDER BY t, rowid", args)
         return [SampleRow(t, src, n, _loads(labels), value) for t, src, n, labels, value in rows]
+
+    def ledger(self) -> list[dict[str, Any]]:
+        """The AI-call ledger rows (``schema.LEDGER_COLUMNS``); [] for a store without one."""
+        return self._rows("ledger", LEDGER_COLUMNS, "t, rowid")
+
+    def criteria_results(self) -> list[dict[str, Any]]:
+        """Criterion verdicts per plateau (``detail`` decoded); [] when none were judged."""
+        rows = self._rows("criteria_results", CRITERIA_COLUMNS, "t, plateau, rowid")
+        for row in rows:
+            row["detail"] = _loads(row["detail"])
+        return rows
+
+    def _rows(self, table: str, columns: tuple[str, ...], order: str) -> list[dict[str, Any]]:
+        try:
+            cursor = self._conn.execute(
+                f"SELECT {', '.join(columns)} FROM {table} ORDER BY {order}")
+        except sqlite3.OperationalError:  # a store written before the table existed
+            return []
+        return [dict(zip(columns, row, strict=True)) for row in cursor]
 
     def close(self) -> None:
         self._conn.close()

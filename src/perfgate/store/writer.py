@@ -27,7 +27,13 @@ from perfgate.metrics import histogram as hist
 from perfgate.metrics.histogram import HdrHistogram, HlogWriter
 from perfgate.metrics.window import RECORD_FIELDS, Window
 from perfgate.store.redact import redact, redact_value
-from perfgate.store.schema import DDL, SCHEMA_VERSION, WINDOW_COLUMNS
+from perfgate.store.schema import (
+    CRITERIA_COLUMNS,
+    DDL,
+    LEDGER_COLUMNS,
+    SCHEMA_VERSION,
+    WINDOW_COLUMNS,
+)
 
 __all__ = ["DB_NAME", "HLOG_NAME", "PLAN_NAME", "RunWriter"]
 
@@ -177,10 +183,15 @@ class RunWriter:
         rss_bytes: int | None,
         inflight: int,
         target_rps: float,
+        loop_lag_hist: bytes | None = None,
     ) -> None:
-        """The generator's own health for ``second`` (None: not measured that second)."""
+        """The generator's own health for ``second`` (None: not measured that second).
+
+        ``loop_lag_hist``: that second's lag samples as an encoded histogram (µs), so a
+        plateau's lag p99 is exact over all its samples, not a p99 of per-second p99s.
+        """
         self._conn.execute(
-            "INSERT OR REPLACE INTO generator VALUES (?, ?, ?, ?, ?, ?, ?)",
+            "INSERT OR REPLACE INTO generator VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (
                 second,
                 loop_lag_p99_us,
@@ -189,6 +200,7 @@ class RunWriter:
                 rss_bytes,
                 inflight,
                 target_rps,
+                loop_lag_hist,
             ),
         )
 
@@ -204,6 +216,30 @@ class RunWriter:
             "INSERT INTO samples (t, source, name, labels, value) VALUES (?, ?, ?, ?, ?)",
             (t, source, name, None if labels is None else self._json(labels), value),
         )
+
+    def add_ledger_rows(self, rows: Iterable[Mapping[str, object]]) -> None:
+        """AI-call ledger rows (``schema.LEDGER_COLUMNS``; a missing column is NULL)."""
+        self._conn.executemany(
+            f"INSERT INTO ledger ({', '.join(LEDGER_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in LEDGER_COLUMNS)})",
+            [tuple(self._cell(row.get(c)) for c in LEDGER_COLUMNS) for row in rows],
+        )
+
+    def put_criterion_result(self, row: Mapping[str, object]) -> None:
+        """One criterion's verdict on one plateau (replaces an earlier one)."""
+        self._conn.execute(
+            f"INSERT OR REPLACE INTO criteria_results ({', '.join(CRITERIA_COLUMNS)}) "
+            f"VALUES ({', '.join('?' for _ in CRITERIA_COLUMNS)})",
+            tuple(self._cell(row.get(c)) for c in CRITERIA_COLUMNS),
+        )
+
+    def _cell(self, value: object) -> object:
+        """A column value: numbers and None as they are, text redacted, the rest JSON."""
+        if value is None or isinstance(value, bool | int | float):
+            return value
+        if isinstance(value, str):
+            return redact(value, self._secrets)
+        return self._json(value)
 
     def upsert_plateau(
         self,

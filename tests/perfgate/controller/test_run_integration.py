@@ -55,8 +55,10 @@ def test_staged_run_holds_rates_tags_and_classifies(toy_plan: Path, tmp_path: Pa
     run_core = summary["run"]["families"]["core"]  # type: ignore[index]
     assert run_core["requests"] == sum(plateaus[p]["families"]["core"]["requests"]
                                        for p in ("p1", "p2"))
-    # tags on every request the target saw
-    seen = toy_target.seen
+    # tags on every request the target saw (the preflight's smoke requests say so)
+    smoke = [h for h in toy_target.seen if h.get("X-Perf-Plateau") == "preflight"]
+    assert len(smoke) == 4 and all(h["X-Perf-Run"] == "toyrun" for h in smoke)
+    seen = [h for h in toy_target.seen if h.get("X-Perf-Plateau") != "preflight"]
     assert len(seen) == sum(p["sent"] for p in plateaus.values())
     ids = set()
     for headers in seen:
@@ -92,3 +94,26 @@ def test_under_driven_plateau_is_invalid_exit_3(tmp_path: Path, make_toy_plan) -
     assert summary["verdict"] == "INVALID"
     bad = [p for p in summary["plateaus"] if not p["valid"]]  # type: ignore[union-attr]
     assert bad and any("dropped" in r for p in bad for r in p["invalid_reasons"])
+
+
+def test_plateau_loop_lag_is_exact_over_all_samples(tmp_path: Path) -> None:
+    """One 50 ms stall among a plateau's thousands of lag samples is not its p99."""
+    from perfgate.metrics import histogram as hist
+    from perfgate.report.summary import plateau_loop_lag_p99_ms
+    from perfgate.store.reader import RunReader
+    from perfgate.store.writer import RunWriter
+
+    writer = RunWriter.create(tmp_path / "r", "r", "{}", {"run_id": "r"})
+    writer.upsert_plateau("p1", 1, "p1", 10.0, 0.0, 10.0, "done")
+    for second in range(10):
+        h = hist.new_histogram()
+        for _ in range(199):
+            hist.record(h, 300)  # 0.3 ms: a healthy loop
+        hist.record(h, 50_000 if second == 4 else 400)  # one stall in the plateau
+        writer.add_generator_sample(second, loop_lag_p99_us=50_000 if second == 4 else 400,
+                                    loop_lag_max_us=None, cpu_percent=None, rss_bytes=None,
+                                    inflight=0, target_rps=10.0, loop_lag_hist=hist.encode(h))
+    writer.close("completed")
+    with RunReader(tmp_path / "r") as reader:
+        lag = plateau_loop_lag_p99_ms(reader, reader.plateaus())
+    assert lag["p1"] == pytest.approx(0.3, rel=0.01)

@@ -19,7 +19,8 @@ def test_snapshot_resets() -> None:
     mon = LoopLagMonitor()
     for s in (0.001, 0.002, 0.0005, -0.0001):
         mon.record(s)
-    assert mon.snapshot_and_reset() == LagStats(p99_us=2000, max_us=2000, samples=4)
+    assert mon.snapshot_and_reset() == LagStats(p99_us=2000, max_us=2000, samples=4,
+                                                values_us=(0, 500, 1000, 2000))
     assert mon.snapshot_and_reset() == LagStats(0, 0, 0)
 
 

@@ -1,29 +1,46 @@
-"""RawHttpTransport over real sockets: an aiohttp server and hand-written raw servers."""
+"""RawHttpTransport over real sockets (an aiohttp server and hand-written raw servers), and
+the Shard's callback path that it enables (fake clock and fake transport, then sockets)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import random
 import socket
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections import Counter
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Any, Literal
 
 import pytest
 import pytest_asyncio
 import uvloop
 from aiohttp import web
 
+from perfgate.engine.build import build_shard
 from perfgate.engine.client import (
+    AiohttpTransport,
+    CallbackTransport,
     PreparedRequest,
     Response,
     TransportConnectError,
     TransportError,
     TransportTimeout,
 )
-from perfgate.engine.rawhttp import RawHeaders, RawHttpTransport
+from perfgate.engine.mix import MixSampler, build_endpoints
+from perfgate.engine.params import RequestFactory
+from perfgate.engine.rawhttp import RawHeaders, RawHttpTransport, transport_for
+from perfgate.engine.shard import Shard
+from perfgate.engine.tags import Tagger
+from perfgate.engine.timeline import Phase
+from perfgate.metrics.outcome import Outcome
+from perfgate.plan.loader import parse_plan
+from perfgate.plan.models import Plan
 
 pytestmark = pytest.mark.integration
 
+Reader = Literal["buffered", "stream"]
 BIG = bytes(range(256)) * 20_000  # 5 MB, past the in-place limit
 MEDIUM = b"m" * 300_000  # grows the read buffer, in place
 
@@ -92,9 +109,15 @@ async def site() -> AsyncIterator[Site]:
     await runner.cleanup()
 
 
+@pytest.fixture(params=["buffered", "stream"])
+def reader(request: pytest.FixtureRequest) -> Reader:
+    """Both protocol flavours, whatever the loop."""
+    return request.param  # type: ignore[no-any-return]
+
+
 @pytest_asyncio.fixture
-async def raw() -> AsyncIterator[RawHttpTransport]:
-    t = RawHttpTransport(4)
+async def raw(reader: Reader) -> AsyncIterator[RawHttpTransport]:
+    t = RawHttpTransport(4, reader=reader)
     yield t
     await t.close()
 
@@ -179,8 +202,8 @@ async def test_chunked_and_large_bodies(site: Site, raw: RawHttpTransport) -> No
 
 
 @pytest.mark.asyncio
-async def test_keep_alive_reuses_sockets_within_the_limit(site: Site) -> None:
-    t = RawHttpTransport(2)
+async def test_keep_alive_reuses_sockets_within_the_limit(site: Site, reader: Reader) -> None:
+    t = RawHttpTransport(2, reader=reader)
     try:
         for _ in range(10):
             assert (await t.request(get(site.base + "/echo"), 2.0)).status == 200
@@ -206,8 +229,8 @@ async def test_connection_close_from_the_server(site: Site, raw: RawHttpTranspor
 
 
 @pytest.mark.asyncio
-async def test_timeouts_response_and_pool_wait(site: Site) -> None:
-    t = RawHttpTransport(1)
+async def test_timeouts_response_and_pool_wait(site: Site, reader: Reader) -> None:
+    t = RawHttpTransport(1, reader=reader)
     loop = asyncio.get_running_loop()
     try:
         started = loop.time()
@@ -228,11 +251,11 @@ async def test_timeouts_response_and_pool_wait(site: Site) -> None:
 
 
 @pytest.mark.asyncio
-async def test_connection_refused() -> None:
+async def test_connection_refused(reader: Reader) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    t = RawHttpTransport(2)
+    t = RawHttpTransport(2, reader=reader)
     try:
         results = await asyncio.gather(
             *(t.request(get(f"http://127.0.0.1:{port}/"), 2.0) for _ in range(5)),
@@ -244,7 +267,7 @@ async def test_connection_refused() -> None:
 
 
 @pytest.mark.asyncio
-async def test_idle_socket_closed_by_the_server_is_retried_for_get() -> None:
+async def test_idle_socket_closed_by_the_server_is_retried_for_get(reader: Reader) -> None:
     count = 0
 
     async def once_then_close(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
@@ -255,7 +278,7 @@ async def test_idle_socket_closed_by_the_server_is_retried_for_get() -> None:
         await writer.drain()
 
     server, base = await raw_server(once_then_close)
-    t = RawHttpTransport(1)
+    t = RawHttpTransport(1, reader=reader)
     loop = asyncio.get_running_loop()
     results: asyncio.Queue[tuple[Response | None, BaseException | None]] = asyncio.Queue()
     try:
@@ -280,7 +303,7 @@ async def test_idle_socket_closed_by_the_server_is_retried_for_get() -> None:
 
 
 @pytest.mark.asyncio
-async def test_framing_corner_cases() -> None:
+async def test_framing_corner_cases(reader: Reader) -> None:
     async def handler(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         while True:
             try:
@@ -308,7 +331,7 @@ async def test_framing_corner_cases() -> None:
                 return
 
     server, base = await raw_server(handler)
-    t = RawHttpTransport(1)
+    t = RawHttpTransport(1, reader=reader)
     try:
         cont = await t.request(get(base + "/continue"), 2.0)
         assert (cont.status, cont.body) == (200, b"done")
@@ -342,11 +365,12 @@ async def test_header_injection_and_bad_urls_are_refused(raw: RawHttpTransport) 
 
 
 @pytest.mark.asyncio
-async def test_https_goes_through_aiohttp(caplog: pytest.LogCaptureFixture) -> None:
+async def test_https_goes_through_aiohttp(caplog: pytest.LogCaptureFixture, reader: Reader
+                                          ) -> None:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    t = RawHttpTransport(1)
+    t = RawHttpTransport(1, reader=reader)
     try:
         with caplog.at_level(logging.WARNING, logger="perfgate.engine.rawhttp"):
             with pytest.raises(TransportConnectError):
@@ -361,8 +385,8 @@ async def test_https_goes_through_aiohttp(caplog: pytest.LogCaptureFixture) -> N
 
 
 @pytest.mark.asyncio
-async def test_cancel_and_close_leave_nothing_behind(site: Site) -> None:
-    t = RawHttpTransport(2)
+async def test_cancel_and_close_leave_nothing_behind(site: Site, reader: Reader) -> None:
+    t = RawHttpTransport(2, reader=reader)
     task = asyncio.ensure_future(t.request(get(site.base + "/slow?s=5"), 10.0))
     await asyncio.sleep(0.05)
     task.cancel()
@@ -381,11 +405,12 @@ async def test_cancel_and_close_leave_nothing_behind(site: Site) -> None:
     await t.close()
 
 
-def test_under_uvloop() -> None:
+@pytest.mark.parametrize("flavour", ["auto", "buffered"])
+def test_under_uvloop(flavour: Literal["auto", "buffered"]) -> None:
     async def main() -> None:
         s = Site("")
         runner = await _start_site(s)
-        t = RawHttpTransport(3)
+        t = RawHttpTransport(3, reader=flavour)
         try:
             answers = await asyncio.gather(*(t.request(get(s.base + "/echo"), 2.0)
                                              for _ in range(30)))
@@ -403,7 +428,8 @@ def test_under_uvloop() -> None:
 
 
 def test_raw_headers_mapping() -> None:
-    h = RawHeaders(b"Content-Type: text/plain\r\nX-A: 1\r\nx-a: 2\r\nX-Fold: a\r\n  b\r\nbad")
+    h = RawHeaders(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nX-A: 1\r\nx-a: 2\r\n"
+                   b"X-Fold: a\r\n  b\r\nbad")
     assert h["content-type"] == "text/plain" and h["X-A"] == "1, 2" and h["x-fold"] == "a b"
     assert len(h) == 3 and list(h) == ["Content-Type", "X-A", "X-Fold"]
     assert h.get("missing") is None and "X-FOLD" in h
@@ -415,3 +441,268 @@ def test_rejects_bad_settings() -> None:
         RawHttpTransport(0)
     with pytest.raises(ValueError):
         RawHttpTransport(1, timer_resolution_s=0)
+    with pytest.raises(ValueError):
+        RawHttpTransport(1, reader="fast")  # type: ignore[arg-type]
+
+
+@pytest.mark.asyncio
+async def test_waiters_time_out_each_at_its_own_deadline(site: Site, reader: Reader) -> None:
+    t = RawHttpTransport(1, reader=reader)
+    loop = asyncio.get_running_loop()
+    started = loop.time()
+    ended: dict[str, float] = {}
+
+    async def timed(name: str, url: str, timeout: float) -> None:
+        with pytest.raises(TransportTimeout):
+            await t.request(get(url), timeout)
+        ended[name] = loop.time() - started
+
+    try:
+        await asyncio.gather(timed("busy", site.base + "/slow?s=2", 0.3),
+                             timed("long", site.base + "/echo", 0.2),
+                             timed("short", site.base + "/echo", 0.08))
+        assert 0.08 <= ended["short"] < 0.15 and 0.2 <= ended["long"] < 0.27
+        assert 0.3 <= ended["busy"] < 0.37 and t.pending == 0
+    finally:
+        await t.close()
+
+
+@pytest.mark.asyncio
+async def test_transport_for_picks_by_plan_and_scheme(caplog: pytest.LogCaptureFixture) -> None:
+    assert isinstance(transport_for("raw", 4, "http://127.0.0.1:8000"), RawHttpTransport)
+    assert isinstance(transport_for("aiohttp", 4, "http://127.0.0.1:8000"), AiohttpTransport)
+    with caplog.at_level(logging.WARNING, logger="perfgate.engine.rawhttp"):
+        assert isinstance(transport_for("raw", 4, "https://127.0.0.1"), AiohttpTransport)
+    assert "https" in caplog.text
+    with pytest.raises(ValueError):
+        transport_for("curl", 4)
+
+
+# -- the Shard's callback path (no task per request) -------------------------------------
+
+
+class CallbackFake:
+    """A CallbackTransport answering with ``await handler(req)`` (a test double)."""
+
+    def __init__(self, handler: Callable[[PreparedRequest], Awaitable[Response]]) -> None:
+        self._handler = handler
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.dones: list[Callable[[Response | None, BaseException | None], None]] = []
+
+    async def request(self, req: PreparedRequest, timeout_s: float) -> Response:
+        return await self._handler(req)
+
+    def send(self, req: PreparedRequest, timeout_s: float,
+             done: Callable[[Response | None, BaseException | None], None]) -> None:
+        self.dones.append(done)
+
+        async def run() -> None:
+            try:
+                response = await self._handler(req)
+            except Exception as exc:
+                done(None, exc)
+            else:
+                done(response, None)
+
+        task = asyncio.get_running_loop().create_task(run())
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def close(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        if self._tasks:
+            await asyncio.wait(list(self._tasks))
+
+
+P1 = Phase("p1", 1, "plateau 1", 1.0, 0.0, 10.0, False)
+
+
+def callback_shard(plan: Plan, transport: CallbackFake, sink: Any, times: list[float], *,
+                   clock: Any = None, max_inflight: int = 100,
+                   stop_grace_s: float = 1.0) -> Shard:
+    refs = build_endpoints(plan)
+    kwargs = {"clock": clock, "sleep_until": clock.sleep_until, "t0": 0.0} if clock else {}
+    shard = Shard([(t, P1) for t in times], MixSampler(refs, random.Random(0)),
+                  RequestFactory(plan, rng=random.Random(0)), Tagger(plan.run_tag, "t"),
+                  transport, sink, max_inflight=max_inflight, stop_grace_s=stop_grace_s,
+                  **kwargs)
+    assert isinstance(transport, CallbackTransport)
+    return shard
+
+
+def index_of(req: PreparedRequest) -> int:
+    return int(req.headers["X-Request-ID"].rsplit("-", 1)[1], 16) - 1
+
+
+@pytest.mark.asyncio
+async def test_callback_path_latency_is_from_the_intended_time(
+        small_plan: Plan, sink: Any, fake_clock: Any) -> None:
+    async def handler(req: PreparedRequest) -> Response:
+        if index_of(req) == 1:
+            await fake_clock.sleep(0.8)
+        return Response(200, {})
+
+    fake_clock.block(1.99, 2.2)  # the wake-up for t=2.0 comes at 2.2
+    transport = CallbackFake(handler)
+    shard = callback_shard(small_plan, transport, sink, [0.0, 1.0, 2.0, 3.0], clock=fake_clock)
+    result = await fake_clock.run(shard.run(asyncio.Event()))
+    assert (result.sent, result.completed, result.dropped) == (4, 4, 0)
+    done = {round(t - lat / 1e6, 6): (lat, svc) for _, t, _, lat, svc in sink.done}
+    assert done[1.0] == (800_000, 800_000)
+    assert done[2.0] == (200_000, 0)  # sent late: latency, not service
+    assert len(transport.dones) == 4
+
+
+@pytest.mark.asyncio
+async def test_callback_path_drops_at_the_cap_and_counts_outcomes(
+        small_plan: Plan, sink: Any) -> None:
+    release = asyncio.Event()
+
+    async def handler(req: PreparedRequest) -> Response:
+        i = index_of(req)
+        await release.wait()
+        if i == 0:
+            raise TransportTimeout("slow")
+        if i == 1:
+            raise ValueError("transport bug")
+        return Response([200, 401, 503][i % 3], {})
+
+    loop = asyncio.get_running_loop()
+    loop.call_later(0.1, release.set)
+    transport = CallbackFake(handler)
+    shard = callback_shard(small_plan, transport, sink, [0.0] * 8, max_inflight=5)
+    result = await shard.run(asyncio.Event())
+    assert (result.sent, result.dropped, result.completed) == (5, 3, 5)
+    assert result.unexpected_errors == 1 and shard.live().inflight == 0
+    assert sorted(d[2] for d in sink.done) == sorted([
+        Outcome.TIMEOUT, Outcome.OTHER, Outcome.EXCLUDED, Outcome.HTTP_5XX, Outcome.OK])
+
+
+@pytest.mark.asyncio
+async def test_callback_path_stop_abandons_and_ignores_late_answers(
+        small_plan: Plan, sink: Any) -> None:
+    async def never(req: PreparedRequest) -> Response:
+        await asyncio.Event().wait()
+        raise AssertionError
+
+    transport = CallbackFake(never)
+    shard = callback_shard(small_plan, transport, sink, [i / 100 for i in range(1000)],
+                           stop_grace_s=0.1)
+    stop = asyncio.Event()
+    asyncio.get_running_loop().call_later(0.2, stop.set)
+    result = await shard.run(stop)
+    assert result.stopped and 10 <= result.sent < 60
+    assert result.abandoned == result.sent and result.completed == 0
+    assert shard.live().inflight == 0
+    transport.dones[0](Response(200, {}), None)  # an answer after the end: not counted
+    assert sink.done == [] and shard.live().completed == 0 and shard.live().inflight == 0
+    await transport.close()
+
+
+@pytest.mark.asyncio
+async def test_callback_path_sink_failure_stops_the_run(small_plan: Plan) -> None:
+    class Broken:
+        def sent(self, *args: object) -> None:
+            pass
+
+        def dropped(self, *args: object) -> None:
+            pass
+
+        def completed(self, *args: object) -> None:
+            raise RuntimeError("sink broke")
+
+    async def ok(req: PreparedRequest) -> Response:
+        return Response(200, {})
+
+    transport = CallbackFake(ok)
+    shard = callback_shard(small_plan, transport, Broken(), [0.0, 0.01, 0.3])
+    with pytest.raises(RuntimeError, match="sink broke"):
+        await shard.run(asyncio.Event())
+    await transport.close()
+
+
+SOCKET_PLAN = """
+name: it
+run_tag: itest
+target: {base_url: "http://placeholder"}
+schedule:
+  arrival: poisson
+  seed: 3
+  plateaus: [{rps: 800, duration: 500ms}]
+families:
+  core: {timeout: 2s}
+mix:
+  reads:
+    family: core
+    weight: 8
+    endpoints: [{name: ok, path: "/echo", query: {n: "{n}"}}]
+  odd:
+    family: core
+    weight: 2
+    endpoints:
+      - {name: unauth, path: /echo, query: {status: "401"}}
+      - {name: boom, method: POST, path: /echo, query: {status: "500"}, body: {n: "{n}"}}
+params:
+  n: {int: [1, 100]}
+"""
+
+
+@pytest.mark.asyncio
+async def test_shard_over_raw_sockets(site: Site, sink: Any) -> None:
+    transport = RawHttpTransport(8)
+    shard = build_shard(parse_plan(SOCKET_PLAN), transport=transport, sink=sink,
+                        base_url=site.base, static_headers={"Authorization": "Bearer t"},
+                        request_id_prefix="it-0")
+    try:
+        result = await shard.run(asyncio.Event())
+    finally:
+        await transport.close()
+    assert result.dropped == 0 and result.completed == result.sent == len(site.seen) > 300
+    assert len({r.headers["X-Request-ID"] for r in site.seen}) == result.sent
+    assert all(r.headers["Authorization"] == "Bearer t" and r.headers["X-Perf-Run"] == "itest"
+               and r.headers["traceparent"].startswith("00-") for r in site.seen)
+    outcomes = Counter(d[2] for d in sink.done)
+    statuses = Counter(r.query.get("status", "200") for r in site.seen)
+    assert outcomes[Outcome.OK] == statuses["200"] and outcomes[Outcome.EXCLUDED] == statuses["401"]
+    assert outcomes[Outcome.HTTP_5XX] == statuses["500"] > 0
+    assert all(d[3] >= d[4] >= 0 for d in sink.done)  # latency >= service time
+    assert len(set(site.peers)) <= 8
+
+
+@pytest.fixture
+def unanswered_port() -> Iterator[int]:
+    """A port whose listen backlog is full: a connect to it hangs (SYN not answered)."""
+    with socket.socket() as server:
+        server.bind(("127.0.0.1", 0))
+        server.listen(0)
+        port = server.getsockname()[1]
+        fillers = []
+        try:
+            for _ in range(4):
+                c = socket.socket()
+                c.setblocking(False)
+                with contextlib.suppress(BlockingIOError):
+                    c.connect(("127.0.0.1", port))
+                fillers.append(c)
+            yield port
+        finally:
+            for c in fillers:
+                c.close()
+
+
+@pytest.mark.asyncio
+async def test_connect_timeout_and_close_while_connecting(unanswered_port: int) -> None:
+    t = RawHttpTransport(2)
+    url = f"http://127.0.0.1:{unanswered_port}/"
+    try:
+        with pytest.raises(TransportTimeout, match="connect"):
+            await t.request(get(url), 0.1)
+        errors: list[BaseException | None] = []
+        t.send(get(url), 5.0, lambda r, e: errors.append(e))
+        await asyncio.sleep(0.05)
+        assert t.pending == 1 and errors == []
+    finally:
+        await t.close()
+    assert len(errors) == 1 and isinstance(errors[0], TransportError)
+    assert t.pending == 0

@@ -1,0 +1,91 @@
+"""Preflight fixtures: a fake provider (``GET /v1/models`` with limits and the project in
+headers, keys mapped to projects as llmsim does) and a webhook sink, both on 127.0.0.1:0."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from aiohttp import web
+
+KEYS = {"sk-a": "proj-a", "sk-b": "proj-b", "sk-also-a": "proj-a"}
+
+
+@dataclass
+class Server:
+    url: str
+    seen: list[Any] = field(default_factory=list)
+
+
+def _serve(build: Callable[[Server], web.Application]) -> Iterator[Server]:
+    loop = asyncio.new_event_loop()
+    ready = threading.Event()
+    holder: dict[str, Any] = {}
+    server = Server("")
+
+    async def start() -> None:
+        runner = web.AppRunner(build(server), access_log=None)
+        await runner.setup()
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        server.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
+        holder["runner"] = runner
+        ready.set()
+
+    def main() -> None:
+        asyncio.set_event_loop(loop)
+        loop.run_until_complete(start())
+        loop.run_forever()
+
+    thread = threading.Thread(target=main, daemon=True)
+    thread.start()
+    assert ready.wait(10)
+    try:
+        yield server
+    finally:
+        asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
+        loop.call_soon_threadsafe(loop.stop)
+        thread.join(10)
+        loop.close()
+
+
+def _provider(server: Server) -> web.Application:
+    async def models(request: web.Request) -> web.Response:
+        key = request.headers.get("Authorization", "").removeprefix("Bearer ")
+        server.seen.append(key)
+        if key not in KEYS:
+            return web.json_response({"error": {"code": "invalid_api_key"}}, status=401)
+        return web.json_response({"object": "list", "data": []}, headers={
+            "openai-project": KEYS[key], "x-ratelimit-limit-requests": "1000",
+            "x-ratelimit-limit-tokens": "200000"})
+
+    app = web.Application()
+    app.router.add_get("/v1/models", models)
+    return app
+
+
+def _webhook(server: Server) -> web.Application:
+    async def hook(request: web.Request) -> web.Response:
+        server.seen.append(await request.json())
+        return web.Response(text="ok")
+
+    async def page(request: web.Request) -> web.Response:
+        return web.Response(text="dashboard")
+
+    app = web.Application()
+    app.router.add_post("/{tail:.*}", hook)
+    app.router.add_get("/{tail:.*}", page)
+    return app
+
+
+@pytest.fixture
+def fake_provider() -> Iterator[Server]:
+    yield from _serve(_provider)
+
+
+@pytest.fixture
+def webhook_sink() -> Iterator[Server]:
+    yield from _serve(_webhook)
