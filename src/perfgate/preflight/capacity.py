@@ -65,15 +65,19 @@ class LocalSink:
             self.port = int(server.sockets[0].getsockname()[1])
             ready.set()
             loop.run_forever()
-            server.close()
-            # finish the connection handlers (their finally closes each socket), else
-            # the open keep-alive connections leak as unclosed transports
-            pending = asyncio.all_tasks(loop)
-            for task in pending:
-                task.cancel()
-            loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-            loop.run_until_complete(server.wait_closed())
-            loop.run_until_complete(asyncio.sleep(0))
+
+            async def shutdown() -> None:
+                # finish the connection handlers (their finally closes each socket), else
+                # the open keep-alive connections leak as unclosed transports
+                server.close()
+                pending = [t for t in asyncio.all_tasks() if t is not asyncio.current_task()]
+                for task in pending:
+                    task.cancel()
+                await asyncio.gather(*pending, return_exceptions=True)
+                await server.wait_closed()
+                await asyncio.sleep(0)
+
+            loop.run_until_complete(shutdown())
             loop.close()
 
         self._thread = threading.Thread(target=main, name="perfgate-capacity-sink",
