@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import threading
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -40,27 +41,18 @@ async def _handle(target: ToyTarget, request: web.Request) -> web.Response:
     return web.json_response({"ok": True, "path": request.path})
 
 
-@pytest.fixture
-def toy_target() -> Iterator[ToyTarget]:
+@contextmanager
+def threaded_app(app: web.Application) -> Iterator[int]:
+    """Serve ``app`` on 127.0.0.1:0 from a thread with its own loop; yield the port."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
-    holder: dict[str, object] = {}
+    holder: dict[str, web.AppRunner | int] = {}
 
     async def start() -> None:
-        target = ToyTarget(url="")
-        app = web.Application()
-
-        async def handler(request: web.Request) -> web.Response:
-            return await _handle(target, request)
-
-        app.router.add_route("*", "/{tail:.*}", handler)
         runner = web.AppRunner(app, access_log=None)
         await runner.setup()
-        site = web.TCPSite(runner, "127.0.0.1", 0)
-        await site.start()
-        port = runner.addresses[0][1]
-        target.url = f"http://127.0.0.1:{port}"
-        holder.update(target=target, runner=runner)
+        await web.TCPSite(runner, "127.0.0.1", 0).start()
+        holder.update(runner=runner, port=runner.addresses[0][1])
         ready.set()
 
     def serve() -> None:
@@ -70,11 +62,11 @@ def toy_target() -> Iterator[ToyTarget]:
 
     thread = threading.Thread(target=serve, daemon=True)
     thread.start()
-    assert ready.wait(10), "toy target did not start"
+    assert ready.wait(10), "test server did not start"
     try:
-        target = holder["target"]
-        assert isinstance(target, ToyTarget)
-        yield target
+        port = holder["port"]
+        assert isinstance(port, int)
+        yield port
     finally:
         runner = holder["runner"]
         assert isinstance(runner, web.AppRunner)
@@ -82,6 +74,27 @@ def toy_target() -> Iterator[ToyTarget]:
         loop.call_soon_threadsafe(loop.stop)
         thread.join(10)
         loop.close()
+
+
+@pytest.fixture
+def app_server() -> Iterator[Callable[[web.Application], int]]:
+    """``app_server(app) -> port``: real sockets for the test, stopped at its end."""
+    with ExitStack() as stack:
+        yield lambda app: stack.enter_context(threaded_app(app))
+
+
+@pytest.fixture
+def toy_target() -> Iterator[ToyTarget]:
+    target = ToyTarget(url="")
+
+    async def handler(request: web.Request) -> web.Response:
+        return await _handle(target, request)
+
+    app = web.Application()
+    app.router.add_route("*", "/{tail:.*}", handler)
+    with threaded_app(app) as port:
+        target.url = f"http://127.0.0.1:{port}"
+        yield target
 
 
 def toy_plan_text(url: str, *, warmup_s: float = 1.0, plateaus: tuple[tuple[float, float], ...]

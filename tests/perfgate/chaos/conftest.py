@@ -3,9 +3,7 @@ a thread with its own loop; a toy plan with a chaos fault."""
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,36 +16,6 @@ class Server:
     url: str
     port: int
     state: dict[str, Any] = field(default_factory=dict)
-
-
-def _serve(build: Callable[[dict[str, Any]], web.Application]) -> Iterator[Server]:
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-    state: dict[str, Any] = {}
-
-    async def start() -> None:
-        runner = web.AppRunner(build(state), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        holder.update(runner=runner, port=runner.addresses[0][1])
-        ready.set()
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield Server(f"http://127.0.0.1:{holder['port']}", holder["port"], state)
-    finally:
-        asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def _upstream(state: dict[str, Any]) -> web.Application:
@@ -94,11 +62,18 @@ def _toxiproxy(state: dict[str, Any]) -> web.Application:
     return app
 
 
-@pytest.fixture
-def upstream() -> Iterator[Server]:
-    yield from _serve(_upstream)
+def _serve(app_server: Callable[[web.Application], int],
+           build: Callable[[dict[str, Any]], web.Application]) -> Server:
+    state: dict[str, Any] = {}
+    port = app_server(build(state))
+    return Server(f"http://127.0.0.1:{port}", port, state)
 
 
 @pytest.fixture
-def fake_toxiproxy() -> Iterator[Server]:
-    yield from _serve(_toxiproxy)
+def upstream(app_server: Callable[[web.Application], int]) -> Server:
+    return _serve(app_server, _upstream)
+
+
+@pytest.fixture
+def fake_toxiproxy(app_server: Callable[[web.Application], int]) -> Server:
+    return _serve(app_server, _toxiproxy)

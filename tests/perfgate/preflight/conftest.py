@@ -3,9 +3,7 @@ headers, keys mapped to projects as llmsim does) and a webhook sink, both on 127
 
 from __future__ import annotations
 
-import asyncio
-import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -19,37 +17,6 @@ KEYS = {"sk-a": "proj-a", "sk-b": "proj-b", "sk-also-a": "proj-a"}
 class Server:
     url: str
     seen: list[Any] = field(default_factory=list)
-
-
-def _serve(build: Callable[[Server], web.Application]) -> Iterator[Server]:
-    loop = asyncio.new_event_loop()
-    ready = threading.Event()
-    holder: dict[str, Any] = {}
-    server = Server("")
-
-    async def start() -> None:
-        runner = web.AppRunner(build(server), access_log=None)
-        await runner.setup()
-        await web.TCPSite(runner, "127.0.0.1", 0).start()
-        server.url = f"http://127.0.0.1:{runner.addresses[0][1]}"
-        holder["runner"] = runner
-        ready.set()
-
-    def main() -> None:
-        asyncio.set_event_loop(loop)
-        loop.run_until_complete(start())
-        loop.run_forever()
-
-    thread = threading.Thread(target=main, daemon=True)
-    thread.start()
-    assert ready.wait(10)
-    try:
-        yield server
-    finally:
-        asyncio.run_coroutine_threadsafe(holder["runner"].cleanup(), loop).result(10)
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(10)
-        loop.close()
 
 
 def _provider(server: Server) -> web.Application:
@@ -81,11 +48,18 @@ def _webhook(server: Server) -> web.Application:
     return app
 
 
-@pytest.fixture
-def fake_provider() -> Iterator[Server]:
-    yield from _serve(_provider)
+def _serve(app_server: Callable[[web.Application], int],
+           build: Callable[[Server], web.Application]) -> Server:
+    server = Server("")
+    server.url = f"http://127.0.0.1:{app_server(build(server))}"
+    return server
 
 
 @pytest.fixture
-def webhook_sink() -> Iterator[Server]:
-    yield from _serve(_webhook)
+def fake_provider(app_server: Callable[[web.Application], int]) -> Server:
+    return _serve(app_server, _provider)
+
+
+@pytest.fixture
+def webhook_sink(app_server: Callable[[web.Application], int]) -> Server:
+    return _serve(app_server, _webhook)
