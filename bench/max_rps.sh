@@ -7,17 +7,18 @@
 # Per round and per perfgate client (raw, aiohttp): --find-max (short trials, pinned to
 # GEN_CPU) finds the rate, then a DUR-second run at that rate is measured by measure.py.
 # If that run does not hold (a drop, or lag p99 > 10 ms), it is kept (tool "<name>_unheld")
-# and the rate is retried 5% lower, up to twice.
+# and the rate is retried 5% lower, TRIES times in all.
 #
-# Usage: bench/max_rps.sh [OUTDIR]    env: ROUNDS=3 DUR=15 CONNS=50 PG_CONNS=256
+# Usage: bench/max_rps.sh [OUTDIR]    env: ROUNDS=3 DUR=15 CONNS=50 PG_CONNS=256 TRIES=4
+#        PG_INFLIGHT=2000 (perfgate's in-flight cap: the plan default; arrivals past it drop)
 #        TOOLS="wrk hey locust_fast perfgate_raw perfgate_aiohttp" TRIAL=5 (find-max trial s)
-#        START_RATE=10000 (find-max first trial)
+#        START_RAW=30000 START_AIOHTTP=8000 (find-max first trials)
 # Needs: bench-peers setup.sh done, nginx started (bench-peers start_nginx.sh).
 set -u
 . "$(dirname "$0")/env.sh"
 OUT=${1:-$RES/perfgate_max_rps_$(date +%Y%m%d_%H%M%S)}
 ROUNDS=${ROUNDS:-3}; DUR=${DUR:-15}; C=${CONNS:-50}; PG_CONNS=${PG_CONNS:-256}
-TRIAL=${TRIAL:-5}; START_RATE=${START_RATE:-10000}
+TRIAL=${TRIAL:-5}; TRIES=${TRIES:-4}; PG_INFLIGHT=${PG_INFLIGHT:-2000}; START_RAW=${START_RAW:-30000}; START_AIOHTTP=${START_AIOHTTP:-8000}
 TOOLS=${TOOLS:-"wrk hey locust_fast perfgate_raw perfgate_aiohttp"}
 URL=http://127.0.0.1:8080/
 NP=$(alive "$RUN/nginx.master.pid") || { echo "nginx is not running: $BENCH_PEERS/start_nginx.sh" >&2; exit 1; }
@@ -26,8 +27,9 @@ mkdir -p "$OUT"
 echo "results: $OUT"; cat "$OUT/machine.txt"
 
 held_rate() {  # held_rate CLIENT ROUND -> prints the max rate held by --find-max
+  local start=$START_RAW; [ "$1" = aiohttp ] && start=$START_AIOHTTP
   taskset -c "$GEN_CPU" "$PY" "$PG_PEER" --url $URL --client "$1" --connections "$PG_CONNS" \
-    --find-max --trial-duration "$TRIAL" --start-rate "$START_RATE" > "$OUT/findmax_$1_r$2.out" 2> "$OUT/findmax_$1_r$2.err"
+    --max-inflight "$PG_INFLIGHT" --find-max --trial-duration "$TRIAL" --start-rate "$start" > "$OUT/findmax_$1_r$2.out" 2> "$OUT/findmax_$1_r$2.err"
   tail -1 "$OUT/findmax_$1_r$2.out" | "$PY" -c 'import json,sys; print(int(json.load(sys.stdin)["max_rate_held"]))'
 }
 
@@ -36,10 +38,11 @@ perfgate_round() {  # perfgate_round CLIENT ROUND
   rate=$(held_rate "$client" "$r")
   echo "round $r: perfgate $client --find-max held $rate RPS"
   if [ "${rate:-0}" -le 0 ]; then echo "  nothing held: see $OUT/findmax_${client}_r$r.err" >&2; return; fi
-  for try in 1 2 3; do
+  for try in $(seq 1 "$TRIES"); do
     m "perfgate_${client}_r${r}_t${try}" json \
       "{\"tool\": \"perfgate_$client\", \"round\": $r, \"try\": $try, \"find_max_rps\": $rate}" "$NP" -- \
-      "$PY" "$PG_PEER" --url $URL --client "$client" --connections "$PG_CONNS" --rate "$rate" --duration "$DUR" \
+      "$PY" "$PG_PEER" --url $URL --client "$client" --connections "$PG_CONNS" --max-inflight "$PG_INFLIGHT" \
+      --rate "$rate" --duration "$DUR" \
       > "$OUT/last.json"
     if "$PY" -c 'import json,sys; sys.exit(0 if json.load(open(sys.argv[1])).get("held") else 1)' "$OUT/last.json"; then
       break

@@ -11,8 +11,11 @@ full-length figures are extrapolated:
 
 - store: per file, size = fixed + per-run-second x length, fitted over the scales (the
   report and summary are mostly fixed, run.sqlite and latency.hlog grow with time);
-- RSS: the peak, plus the slope of RSS over the second half of the longest run (MB per
-  hour of run) carried to the full length.
+- RSS: the peak RSS of each run fitted the same way (``rss_fit_full_length_mb``), and
+  the peak of the longest run plus the slope of its second half carried to the full
+  length (``rss_full_length_mb``). A time-scaled run passes through all six phases in a
+  tenth of the time, so memory that grows per phase rather than per second makes both
+  extrapolations pessimistic.
 
 Top-level plan sections named in ``--drop`` are removed first (into OUT/plan.yaml):
 ``chaos`` (iptables in a network namespace) and ``captures`` (py-spy attached to the
@@ -147,6 +150,7 @@ def main() -> int:
     fixed, per_s = fit([(r["run_length_s"], r["store_bytes"]) for r in runs])
     longest = max(runs, key=lambda r: r["run_length_s"])
     remaining_h = (FULL_LENGTH_S - longest["run_length_s"]) / 3600
+    rss_fixed, rss_per_s = fit([(r["run_length_s"], r["rss_peak_mb"]) for r in runs])
     result: dict[str, Any] = {
         "full_length_s": FULL_LENGTH_S, "dropped_sections": dropped,
         "store_fixed_mb": round(fixed / 2**20, 2),
@@ -156,6 +160,9 @@ def main() -> int:
         "rss_slope_mb_per_run_h": longest["rss_slope_mb_per_run_h"],
         "rss_full_length_mb": round(longest["rss_peak_mb"] + max(
             0.0, longest["rss_slope_mb_per_run_h"]) * remaining_h, 1),
+        # peak RSS = fixed + per-run-second x length, over the scales (two or more)
+        "rss_fit_full_length_mb": (round(rss_fixed + rss_per_s * FULL_LENGTH_S, 1)
+                                   if len(runs) > 1 else None),
         "per_file": per_file,
         "runs": [{k: v for k, v in r.items() if k != "files"} for r in runs],
     }

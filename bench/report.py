@@ -4,8 +4,9 @@
     python bench/report.py hiccup OUTDIR    # figure (b): P95/P99 against the truth
 
 ``max``: per tool the median RPS over rounds; for perfgate the rate held (rows whose run
-held: no drop, loop lag p99 <= 10 ms, 97% sent), its loop lag, drops and CPU; then the
-floor check (perfgate >= Locust FastHttpUser) and the 50k RPS/core goal.
+held: no drop, loop lag p99 <= 10 ms, 97% sent), its loop lag, drops and CPU; then per
+round the highest rate held over the measured run (a round where nothing held counts as
+0 in the median), the floor check (perfgate >= Locust FastHttpUser) and the 50k goal.
 ``hiccup``: every row's P50/P95/P99/P99.9/max beside the truth (P95 ~500 ms, P99 ~900 ms),
 and whether P95 and P99 are within 5% of it.
 """
@@ -64,15 +65,30 @@ def max_table(rows: list[dict[str, Any]]) -> None:
     locust = medians.get("locust_fast")
     print()
     for tool in ("perfgate_raw", "perfgate_aiohttp"):
-        if tool not in medians:
+        rounds: dict[int, list[dict[str, Any]]] = defaultdict(list)
+        for r in rows:
+            if r.get("tool", "").removesuffix("_unheld") == tool:
+                rounds[r.get("round", 1)].append(r)
+        if not rounds:
             continue
-        held_rows = [r for r in by_tool[tool] if r.get("held")]
-        held_rps = statistics.median(r["rps"] for r in held_rows) if held_rows else 0.0
-        line = f"{tool}: held {held_rps:,.0f} RPS on one core (median of held runs)"
+        per_round: list[float] = []
+        parts = []
+        for rnd in sorted(rounds):
+            held = [r["rps"] for r in rounds[rnd] if r.get("held")]
+            tried = [r["target_rps"] for r in rounds[rnd] if not r.get("held")]
+            if held:
+                per_round.append(max(held))
+                parts.append(f"r{rnd} {max(held):,.0f}")
+            else:  # nothing held: counted below the lowest rate tried
+                per_round.append(0.0)
+                parts.append(f"r{rnd} none (< {min(tried):,.0f})")
+        median = statistics.median(per_round)
+        line = (f"{tool}: rate held over 15 s per round: {', '.join(parts)}; "
+                f"median {median:,.0f} RPS")
         if locust:
-            line += (f"; {held_rps / locust:.2f}x Locust FastHttpUser ({locust:,.0f}): floor "
-                     f"{'MET' if held_rps >= locust else 'NOT met'}")
-        line += f"; goal {GOAL_RPS:,}: {100 * held_rps / GOAL_RPS:.0f}%"
+            line += (f"; {median / locust:.2f}x Locust FastHttpUser ({locust:,.0f}): floor "
+                     f"{'MET' if median >= locust else 'NOT met'}")
+        line += f"; goal {GOAL_RPS:,}: {100 * median / GOAL_RPS:.0f}%"
         print(line)
 
 

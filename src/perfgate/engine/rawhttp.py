@@ -208,7 +208,7 @@ class _Conn(asyncio.BaseProtocol):
         Content-Length and nothing after it (the common case). Answer it and return True;
         return False (having changed nothing) for anything else."""
         i = data.find(b"\r\n\r\n", 0, end)
-        if i < 0 or not data.startswith(b"HTTP/1.1 2") or data[12:13] != b" ":
+        if i < 0 or data[:10] != b"HTTP/1.1 2" or data[12] != 32:  # 32: " "
             return False
         head = data[:i]
         low = head.lower()
@@ -217,28 +217,29 @@ class _Conn(asyncio.BaseProtocol):
             return False
         k = low.find(b"\r\n", j + 17)
         try:
-            length = int(low[j + 17:k if k > 0 else i])
+            length = int(low[j + 17:k] if k > 0 else low[j + 17:])
         except ValueError:
             return False
-        status = int(head[9:12])
         ex = self.ex
+        status = int(data[9:12])
         if i + 4 + length != end or status == 204 or ex is None or ex.head_only:
             return False
         c = low.find(b"\r\nconnection:")
         if c > 0:
             k = low.find(b"\r\n", c + 13)
-            keep = b"close" not in low[c + 13:k if k > 0 else i]
+            keep = b"close" not in (low[c + 13:k] if k > 0 else low[c + 13:])
         else:
             keep = True
         self.start = self.end = self.scan = 0
         self.ex = None
         response = Response(status, RawHeaders(head), bytes(data[i + 4:end]))
+        pool = self.pool
         if keep and not self.closed:
             self.reused = True
-            self.pool.release(self)
+            pool.release(self)
         else:
             self.close()
-        self.pool.owner.finish(ex, response, None)
+        pool.owner.finish(ex, response, None)
         return True
 
     def _received(self) -> None:
@@ -725,7 +726,13 @@ class RawHttpTransport:
             loop.call_soon(done, None, exc)
             return
         ex.done = done
-        self._submit(netloc, ex)
+        pool = self._pools.get(netloc)
+        if pool is None:
+            pool = self._pools[netloc] = _Pool(self, netloc, self._connections)
+        self._pending += 1
+        if self._sweeper is None:
+            self._sweeper = loop.call_later(self._resolution, self._sweep)
+        pool.submit(ex)
 
     async def close(self) -> None:
         """Fail what is pending (``TransportError``), close every socket; reusable after."""
