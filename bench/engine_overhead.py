@@ -15,7 +15,10 @@ CPU time (``os.times``, user + system) divided by completed requests, on the pla
 asyncio loop (uvloop's loop cannot be given fake sockets). Lower is better; syscalls and
 the server are what the socket benchmark adds on top.
 
-    python bench/engine_overhead.py [--transport raw|mock] [--seconds 3] [--gc freeze|default]
+    python bench/engine_overhead.py [--transport raw|mock] [--rate 40000] [--seconds 3]
+
+``--transport mock`` needs nothing newer than the engine's first version: run it with
+``PYTHONPATH=<an older checkout>/src`` to compare the hot path across commits.
 """
 
 from __future__ import annotations
@@ -34,7 +37,6 @@ from perfgate_peer import _series_key, apply_gc_mode, make_plan
 
 from perfgate.engine.build import build_shard
 from perfgate.engine.client import MockTransport, PreparedRequest, Response, Transport
-from perfgate.engine.rawhttp import RawHttpTransport
 from perfgate.metrics.recorder import Recorder
 
 NGINX_ANSWER = (
@@ -97,6 +99,8 @@ async def run(transport_name: str, seconds: float, rate: float, gc_mode: str
     loop = asyncio.get_running_loop()
     transport: Transport
     if transport_name == "raw":
+        from perfgate.engine.rawhttp import RawHttpTransport
+
         _fake_connections(loop)
         transport = RawHttpTransport(50)
     else:

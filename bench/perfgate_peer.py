@@ -44,7 +44,6 @@ from perfgate.engine.client import AiohttpTransport, Transport
 from perfgate.engine.loop import select_loop
 from perfgate.engine.looplag import LoopLagMonitor
 from perfgate.engine.mix import EndpointRef
-from perfgate.engine.rawhttp import RawHttpTransport
 from perfgate.metrics import histogram as hist
 from perfgate.metrics.outcome import Outcome
 from perfgate.metrics.recorder import Recorder
@@ -82,6 +81,8 @@ def _series_key(plateau_id: str, ref: EndpointRef) -> SeriesKey:
 
 def make_transport(client: str, connections: int) -> Transport:
     if client in ("raw", "raw-buffered", "raw-stream"):
+        from perfgate.engine.rawhttp import RawHttpTransport
+
         reader = {"raw": "auto", "raw-buffered": "buffered", "raw-stream": "stream"}[client]
         return RawHttpTransport(connections, reader=reader)  # type: ignore[arg-type]
     return AiohttpTransport(connections)

@@ -27,9 +27,10 @@ from perfgate.controller.live import LiveStats
 from perfgate.controller.runid import make_run_id
 from perfgate.controller.snapshot import Snapshot
 from perfgate.engine.build import build_shard
-from perfgate.engine.client import AiohttpTransport, Transport
+from perfgate.engine.client import Transport
 from perfgate.engine.looplag import LoopLagMonitor
 from perfgate.engine.mix import EndpointRef
+from perfgate.engine.rawhttp import transport_for
 from perfgate.engine.timeline import Phase, build_timeline, phase_at
 from perfgate.metrics import histogram as hist
 from perfgate.metrics.recorder import Recorder
@@ -140,7 +141,8 @@ class Controller:
         writer.commit()
 
         recorder = Recorder()
-        base_transport = self._transport or AiohttpTransport(plan.engine.connections)
+        base_transport = self._transport or transport_for(
+            plan.engine.client, plan.engine.connections, plan.target.base_url)
         transport = base_transport
         for hook in self.hooks:
             transport = hook.wrap_transport(transport)

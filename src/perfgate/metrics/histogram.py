@@ -37,6 +37,7 @@ from __future__ import annotations
 
 import binascii
 import itertools
+import weakref
 import zlib
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator, MutableSequence
@@ -134,8 +135,18 @@ def _check_layout(h: HdrHistogram) -> HdrHistogram:
     return h
 
 
+def _break_cycle(h: HdrHistogram) -> HdrHistogram:
+    """hdrh's histogram and its encoder point at each other, so every dead per-second
+    histogram (a 184 KiB counts array) waits for a rare full GC: RSS grew ~400 MB per
+    run-hour. A weak back-reference lets reference counting free it at once."""
+    encoder = getattr(h, "encoder", None)
+    if encoder is not None and getattr(encoder, "histogram", None) is h:
+        encoder.histogram = weakref.proxy(h)
+    return h
+
+
 def new_histogram() -> HdrHistogram:
-    return _check_layout(HdrHistogram(LOWEST_US, HIGHEST_US, SIG_DIGITS))
+    return _break_cycle(_check_layout(HdrHistogram(LOWEST_US, HIGHEST_US, SIG_DIGITS)))
 
 
 def record(h: HdrHistogram, value_us: int) -> bool:
@@ -172,7 +183,7 @@ def decode(blob: bytes) -> HdrHistogram:
         h = HdrHistogram.decode(blob)
     except (HdrCookieException, HdrLengthException, binascii.Error, zlib.error) as exc:
         raise ValueError(f"not a valid HdrHistogram blob: {exc!r}") from exc
-    return _check_layout(h)
+    return _break_cycle(_check_layout(h))
 
 
 def merge_into(dst: HdrHistogram, src: HdrHistogram | None) -> None:

@@ -18,8 +18,9 @@ from collections import Counter
 from typing import Any
 
 from perfgate.engine.build import build_shard
-from perfgate.engine.client import AiohttpTransport, PreparedRequest
+from perfgate.engine.client import PreparedRequest
 from perfgate.engine.looplag import LoopLagMonitor
+from perfgate.engine.rawhttp import transport_for
 from perfgate.metrics.outcome import Outcome
 from perfgate.plan.models import Plan, ScheduleSpec, Stage, TargetSpec
 
@@ -124,7 +125,7 @@ async def self_test(plan: Plan, *, factor: float, duration_s: float, max_lag_ms:
             "engine": plan.engine.model_copy(update={
                 "max_inflight": max(plan.engine.max_inflight, 1000)})})
         counts = _Count()
-        transport = AiohttpTransport(plan.engine.connections)
+        transport = transport_for(plan.engine.client, plan.engine.connections)
         shard = build_shard(test_plan, transport=transport, sink=counts,
                             request_id_prefix="preflight")
         # warm up first (lazy imports, the first connections): the test measures holding
