@@ -9,6 +9,7 @@ exactly the events not yet processed (depth = ``XLEN``, oldest = first entry's i
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import json
@@ -40,7 +41,7 @@ class Analytics:
             self.counts[f"ai_path:{event.get('path')}"] += 1
 
 
-class EventQueue:
+class EventQueue(abc.ABC):
     """Base: token-bucket worker loop; subclasses store and fetch the events."""
 
     def __init__(self, metrics: Metrics, drain_rate: float) -> None:
@@ -51,18 +52,18 @@ class EventQueue:
         metrics.queue_depth.set_function(self.depth)
         metrics.queue_oldest_age.set_function(self.oldest_age)
 
-    def depth(self) -> float:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def depth(self) -> float: ...
 
-    def oldest_age(self) -> float:
-        raise NotImplementedError
+    @abc.abstractmethod
+    def oldest_age(self) -> float: ...
 
-    async def put(self, event: dict[str, Any]) -> None:
-        raise NotImplementedError
+    @abc.abstractmethod
+    async def put(self, event: dict[str, Any]) -> None: ...
 
+    @abc.abstractmethod
     async def _take(self, n: int) -> int:
         """Process up to ``n`` events; return how many were processed."""
-        raise NotImplementedError
 
     async def start(self) -> None:
         self._task = asyncio.create_task(self._worker(), name="studyhall-queue-worker")
