@@ -34,6 +34,8 @@ from perfgate.preflight.cli import preflight_for_run, run_hooks
 
 #: llmsim's default admin token (the simulator's drills and cost report; not a secret)
 LLMSIM_ADMIN_TOKEN = "llmsim-admin"
+LLMSIM_KEYS = {"STUDYHALL_OPENAI_KEY_PRIMARY": "sk-sim-primary",
+               "STUDYHALL_OPENAI_KEY_SECONDARY": "sk-sim-secondary"}
 #: perf-6b is 90 minutes (5 min warm-up + 5 x 17 min); x 1/30 is 3 minutes.
 DEMO_TIME_SCALE = 1 / 30
 
@@ -129,7 +131,10 @@ def run_demo(flags: DemoFlags) -> int:
             console.print(f"studyhall {app_url} · llmsim {llm_url}", highlight=False)
             plan = egress.plan(with_target(packaged_plan(), app_url))
             demo_env = {"STUDYHALL_TOKEN": token, "STUDYHALL_ADMIN_TOKEN": admin_token,
-                        "LLMSIM_URL": llm_url, "LLMSIM_ADMIN_TOKEN": LLMSIM_ADMIN_TOKEN}
+                        "LLMSIM_URL": llm_url, "LLMSIM_ADMIN_TOKEN": LLMSIM_ADMIN_TOKEN,
+                        # the simulator's project keys, which studyhall uses by default:
+                        # preflight probes their limits with a free GET /v1/models
+                        **LLMSIM_KEYS}
             # the demo's own process is where every hook reads ${NAME} from (captures too)
             os.environ.update(demo_env)
             env = dict(os.environ)
